@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cal.c: the calendar core (see cal.h).
+ *
+ * Rules it keeps, from the UML client (arch/um/kernel/time.c):
+ * - one client runs at a time, from START's ACK or RUN until its WAIT;
+ * - RUN carries exactly the time the client asked for, else it BUGs;
+ * - what a client is told of time never goes backwards, else it panics;
+ * - FREE_UNTIL is forgotten at every WAIT, so it goes out with each RUN.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cal.h"
+#include "heap.h"
+
+struct cal_client {
+	struct cal_client *prev, *next; /* connection order */
+	struct heap_node hn;            /* in cal->queue while req is set */
+	void *data;
+	uint64_t number;
+	uint64_t id;
+	bool has_id;
+	pid_t pid;
+	enum cal_client_state state;
+	/* Pending request on the calendar's clock; for a held START, the
+	 * clock when it came (it counts as a request at that time). */
+	uint64_t req;
+	uint64_t offset; /* the clock at START's ACK: the client's time 0 */
+	uint64_t given;  /* latest time it was given or reported (calendar) */
+	uint32_t start_seq;
+	uint32_t tx_seq;   /* seq of the last message we sent it */
+	uint32_t ack_next; /* seq its next ACK must carry */
+	uint64_t rx[TT_OP_COUNT];
+	uint64_t tx[TT_OP_COUNT];
+};
+
+struct cal {
+	const struct cal_ops *ops;
+	void *data;
+	struct cal_config cfg;
+	uint64_t clock;
+	uint64_t tod;
+	uint64_t stop_at;
+	bool run;
+	bool expect_met;
+	unsigned int started; /* clients that ever sent START */
+	unsigned int nclients;
+	uint64_t next_number;
+	struct cal_client *runner;
+	struct cal_client *head, *tail;
+	struct heap queue; /* clients with a request, earliest first */
+};
+
+static const char *const op_names[TT_OP_COUNT] = {
+	"ack", "start", "request", "wait", "get",
+	"update", "run", "free_until", "get_tod", "broadcast",
+};
+
+const char *tt_op_name(uint32_t op)
+{
+	return op < TT_OP_COUNT ? op_names[op] : "unknown";
+}
+
+static struct cal_client *cal_node_client(const struct heap_node *n)
+{
+	return (struct cal_client *)((const char *)n -
+				     offsetof(struct cal_client, hn));
+}
+
+/* Earliest request first; ties by ID, then connection order, so that a
+ * run does not depend on who won a race to the socket. */
+static bool cal_client_before(const struct heap_node *an,
+			      const struct heap_node *bn)
+{
+	const struct cal_client *a = cal_node_client(an);
+	const struct cal_client *b = cal_node_client(bn);
+
+	if (a->req != b->req)
+		return a->req < b->req;
+	if (a->id != b->id)
+		return a->id < b->id;
+	return a->number < b->number;
+}
+
+static void cal_changed(struct cal *cal)
+{
+	if (cal->ops->changed)
+		cal->ops->changed(cal->data);
+}
+
+static void cal_send(struct cal *cal, struct cal_client *c,
+		     struct um_timetravel_msg *msgs, unsigned int n,
+		     bool start_ack)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (msgs[i].op != UM_TIMETRAVEL_ACK)
+			msgs[i].seq = ++c->tx_seq;
+		if (msgs[i].op < TT_OP_COUNT)
+			c->tx[msgs[i].op]++;
+	}
+	cal->ops->send(c->data, msgs, n, start_ack);
+}
+
+static void cal_ack(struct cal *cal, struct cal_client *c, uint32_t seq,
+		    uint64_t time)
+{
+	struct um_timetravel_msg m = {
+		.op = UM_TIMETRAVEL_ACK, .seq = seq, .time = time,
+	};
+
+	cal_send(cal, c, &m, 1, false);
+}
+
+/* A request, or a held START, enters or moves in the queue. */
+static int cal_queue_set(struct cal *cal, struct cal_client *c, uint64_t t)
+{
+	c->req = t;
+	if (heap_contains(&c->hn)) {
+		heap_update(&cal->queue, &c->hn);
+		return 0;
+	}
+	return heap_insert(&cal->queue, &c->hn);
+}
+
+static void cal_queue_clear(struct cal *cal, struct cal_client *c)
+{
+	heap_remove(&cal->queue, &c->hn);
+	c->req = CAL_TIME_NONE;
+}
+
+static struct cal_client *cal_queue_top(const struct cal *cal)
+{
+	struct heap_node *n = heap_top(&cal->queue);
+
+	return n ? cal_node_client(n) : NULL;
+}
+
+static void cal_clock_to(struct cal *cal, uint64_t t)
+{
+	if (t > cal->clock)
+		cal->clock = t;
+}
+
+/* How far the runner may go without asking, on the calendar's clock:
+ * up to the earliest other request, the stop point, and a quantum, so
+ * that a pause or an advance takes effect promptly. */
+static uint64_t cal_free_until(const struct cal *cal)
+{
+	struct cal_client *next = cal_queue_top(cal);
+	uint64_t fu = cal->clock + cal->cfg.quantum;
+
+	if (fu < cal->clock)
+		fu = CAL_TIME_NONE;
+	if (next && next->req < fu)
+		fu = next->req;
+	if (cal->stop_at < fu)
+		fu = cal->stop_at;
+	return fu;
+}
+
+static uint64_t cal_to_client(const struct cal_client *c, uint64_t t)
+{
+	t -= c->offset;
+	return t > TT_TIME_MAX ? TT_TIME_MAX : t;
+}
+
+static void cal_grant(struct cal *cal, struct cal_client *c)
+{
+	uint64_t t = c->req;
+
+	cal_queue_clear(cal, c);
+	cal->runner = c;
+	if (c->state == CAL_CLIENT_HELD) {
+		struct um_timetravel_msg ack = {
+			.op = UM_TIMETRAVEL_ACK, .seq = c->start_seq,
+		};
+
+		/* A late joiner's time starts at 0: its offset. */
+		c->offset = c->given = cal->clock;
+		c->state = CAL_CLIENT_RUNNING;
+		cal_send(cal, c, &ack, 1, true);
+	} else {
+		struct um_timetravel_msg m[2] = {
+			{ .op = UM_TIMETRAVEL_FREE_UNTIL },
+			{ .op = UM_TIMETRAVEL_RUN },
+		};
+
+		cal_clock_to(cal, t);
+		if (t > c->given)
+			c->given = t;
+		c->state = CAL_CLIENT_RUNNING;
+		m[0].time = cal_to_client(c, cal_free_until(cal));
+		m[1].time = t - c->offset;
+		cal_send(cal, c, m, 2, false);
+	}
+}
+
+/* Decide what happens next; called after anything that may change it. */
+static void cal_schedule(struct cal *cal)
+{
+	struct cal_client *c;
+
+	if (cal->runner || !cal->run)
+		return;
+	c = cal_queue_top(cal);
+	if (c && (cal->stop_at == CAL_TIME_NONE || c->req < cal->stop_at)) {
+		cal_grant(cal, c);
+	} else if (cal->stop_at != CAL_TIME_NONE) {
+		/* Nobody asks for time before the stop point: jump there. */
+		cal_clock_to(cal, cal->stop_at);
+		cal->stop_at = CAL_TIME_NONE;
+		cal->run = false;
+	}
+	cal_changed(cal);
+}
+
+struct cal *cal_new(const struct cal_config *cfg, const struct cal_ops *ops,
+		    void *data)
+{
+	struct cal *cal = calloc(1, sizeof(*cal));
+
+	if (!cal)
+		return NULL;
+	cal->ops = ops;
+	cal->data = data;
+	cal->cfg = *cfg;
+	if (cal->cfg.quantum == 0)
+		cal->cfg.quantum = CAL_DEFAULT_QUANTUM;
+	cal->tod = cfg->tod;
+	cal->stop_at = CAL_TIME_NONE;
+	cal->run = !cfg->paused && cfg->expect == 0;
+	cal->next_number = 1;
+	heap_init(&cal->queue, cal_client_before);
+	return cal;
+}
+
+void cal_free(struct cal *cal)
+{
+	struct cal_client *c, *next;
+
+	if (!cal)
+		return;
+	for (c = cal->head; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	heap_release(&cal->queue);
+	free(cal);
+}
+
+uint64_t cal_clock(const struct cal *cal) { return cal->clock; }
+uint64_t cal_tod(const struct cal *cal) { return cal->tod; }
+void cal_set_tod(struct cal *cal, uint64_t tod) { cal->tod = tod; }
+bool cal_is_running(const struct cal *cal) { return cal->run; }
+struct cal_client *cal_runner(const struct cal *cal) { return cal->runner; }
+uint64_t cal_stop_at(const struct cal *cal) { return cal->stop_at; }
+unsigned int cal_client_count(const struct cal *cal) { return cal->nclients; }
+
+void cal_set_run(struct cal *cal, bool run)
+{
+	cal->run = run;
+	cal->stop_at = CAL_TIME_NONE;
+	cal_schedule(cal);
+	cal_changed(cal);
+}
+
+int cal_advance(struct cal *cal, uint64_t t)
+{
+	if (t < cal->clock || t > TT_TIME_MAX)
+		return -EINVAL;
+	cal->stop_at = t;
+	cal->run = true;
+	cal_schedule(cal);
+	return 0;
+}
+
+struct cal_client *cal_client_new(struct cal *cal, void *client_data,
+				  pid_t pid)
+{
+	struct cal_client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->data = client_data;
+	c->number = cal->next_number++;
+	c->pid = pid;
+	c->state = CAL_CLIENT_NEW;
+	c->req = CAL_TIME_NONE;
+	c->hn.idx = HEAP_NONE;
+	c->ack_next = 1;
+	c->prev = cal->tail;
+	if (cal->tail)
+		cal->tail->next = c;
+	else
+		cal->head = c;
+	cal->tail = c;
+	cal->nclients++;
+	cal_changed(cal);
+	return c;
+}
+
+void cal_client_free(struct cal *cal, struct cal_client *c)
+{
+	if (!c)
+		return;
+	heap_remove(&cal->queue, &c->hn);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		cal->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		cal->tail = c->prev;
+	cal->nclients--;
+	if (cal->runner == c)
+		cal->runner = NULL;
+	free(c);
+	/* A runner that left hands the turn on. */
+	cal_schedule(cal);
+	cal_changed(cal);
+}
+
+static int cal_fail(const char **why, const char *msg)
+{
+	if (why)
+		*why = msg;
+	return -EPROTO;
+}
+
+static int cal_on_start(struct cal *cal, struct cal_client *c,
+			const struct um_timetravel_msg *m, const char **why)
+{
+	if (c->state != CAL_CLIENT_NEW)
+		return cal_fail(why, "second START");
+	c->id = m->time;
+	c->has_id = true;
+	c->start_seq = m->seq;
+	c->state = CAL_CLIENT_HELD;
+	/* A held START is a request at the current time. */
+	if (cal_queue_set(cal, c, cal->clock) < 0)
+		return cal_fail(why, "out of memory");
+	cal->started++;
+	if (cal->cfg.expect && !cal->expect_met &&
+	    cal->started >= cal->cfg.expect) {
+		cal->expect_met = true;
+		cal->run = true;
+	}
+	cal_schedule(cal);
+	return 0;
+}
+
+static int cal_on_request(struct cal *cal, struct cal_client *c,
+			  const struct um_timetravel_msg *m, const char **why)
+{
+	uint64_t t = m->time;
+
+	if (t >= TT_TIME_MAX || t + c->offset >= TT_TIME_MAX) {
+		/* "Sleep forever": nothing we could ever grant. */
+		cal_queue_clear(cal, c);
+	} else {
+		t += c->offset;
+		if (t < c->given)
+			return cal_fail(why, "REQUEST behind its own time");
+		if (cal_queue_set(cal, c, t) < 0)
+			return cal_fail(why, "out of memory");
+	}
+	cal_ack(cal, c, m->seq, 0);
+	cal_schedule(cal);
+	return 0;
+}
+
+static int cal_on_ack(struct cal_client *c, const struct um_timetravel_msg *m,
+		      const char **why)
+{
+	/* ACKs come in the order of our messages. */
+	if (c->tx_seq - (c->ack_next - 1) == 0 || m->seq != c->ack_next)
+		return cal_fail(why, "ACK with an unexpected seq");
+	c->ack_next++;
+	return 0;
+}
+
+static int cal_on_broadcast(struct cal *cal, struct cal_client *c,
+			    const struct um_timetravel_msg *m)
+{
+	struct cal_client *o;
+
+	cal_ack(cal, c, m->seq, 0);
+	for (o = cal->head; o; o = o->next) {
+		struct um_timetravel_msg b = {
+			.op = TT_OP_BROADCAST, .time = m->time,
+		};
+
+		if (o != c && (o->state == CAL_CLIENT_RUNNING ||
+			       o->state == CAL_CLIENT_WAITING))
+			cal_send(cal, o, &b, 1, false);
+	}
+	return 0;
+}
+
+int cal_client_input(struct cal *cal, struct cal_client *c,
+		     const struct um_timetravel_msg *m, const char **why)
+{
+	uint64_t t;
+
+	if (m->op >= TT_OP_COUNT)
+		return cal_fail(why, "unknown op");
+	c->rx[m->op]++;
+	if (m->op == UM_TIMETRAVEL_START)
+		return cal_on_start(cal, c, m, why);
+	if (c->state == CAL_CLIENT_NEW)
+		return cal_fail(why, "message before START");
+	if (c->state == CAL_CLIENT_HELD)
+		return cal_fail(why, "message before START's ACK");
+
+	switch (m->op) {
+	case UM_TIMETRAVEL_ACK:
+		return cal_on_ack(c, m, why);
+	case UM_TIMETRAVEL_REQUEST:
+		return cal_on_request(cal, c, m, why);
+	case UM_TIMETRAVEL_WAIT:
+		if (c->state != CAL_CLIENT_RUNNING)
+			return cal_fail(why, "WAIT while not running");
+		c->state = CAL_CLIENT_WAITING;
+		cal->runner = NULL;
+		cal_ack(cal, c, m->seq, 0);
+		cal_schedule(cal);
+		return 0;
+	case UM_TIMETRAVEL_GET:
+		/* The answer becomes the client's time: never backwards. */
+		t = cal->clock > c->given ? cal->clock : c->given;
+		c->given = t;
+		cal_ack(cal, c, m->seq, cal_to_client(c, t));
+		return 0;
+	case UM_TIMETRAVEL_UPDATE:
+		if (c->state == CAL_CLIENT_RUNNING && m->time < TT_TIME_MAX &&
+		    m->time + c->offset < TT_TIME_MAX) {
+			t = m->time + c->offset;
+			if (t > c->given)
+				c->given = t;
+			if (t > cal->clock) {
+				cal->clock = t;
+				cal_changed(cal);
+			}
+		}
+		cal_ack(cal, c, m->seq, 0);
+		return 0;
+	case UM_TIMETRAVEL_GET_TOD:
+		cal_ack(cal, c, m->seq, cal->tod + cal->clock);
+		return 0;
+	case TT_OP_BROADCAST:
+		return cal_on_broadcast(cal, c, m);
+	case UM_TIMETRAVEL_START: /* handled above */
+	case UM_TIMETRAVEL_RUN:
+	case UM_TIMETRAVEL_FREE_UNTIL:
+		break;
+	}
+	return cal_fail(why, "op only a calendar may send");
+}
+
+struct cal_client *cal_client_first(const struct cal *cal) { return cal->head; }
+
+struct cal_client *cal_client_next(const struct cal *cal,
+				   const struct cal_client *c)
+{
+	(void)cal;
+	return c->next;
+}
+
+struct cal_client *cal_client_find(const struct cal *cal, uint64_t number)
+{
+	struct cal_client *c;
+
+	for (c = cal->head; c; c = c->next)
+		if (c->number == number)
+			return c;
+	return NULL;
+}
+
+uint64_t cal_client_number(const struct cal_client *c) { return c->number; }
+
+bool cal_client_id(const struct cal_client *c, uint64_t *id)
+{
+	if (c->has_id)
+		*id = c->id;
+	return c->has_id;
+}
+
+enum cal_client_state cal_client_state(const struct cal_client *c)
+{
+	return c->state;
+}
+
+const char *cal_client_state_name(enum cal_client_state s)
+{
+	switch (s) {
+	case CAL_CLIENT_NEW:
+	case CAL_CLIENT_HELD:
+		return "starting";
+	case CAL_CLIENT_RUNNING:
+		return "running";
+	case CAL_CLIENT_WAITING:
+		return "waiting";
+	}
+	return "unknown";
+}
+
+uint64_t cal_client_request(const struct cal_client *c)
+{
+	return c->state == CAL_CLIENT_HELD ? CAL_TIME_NONE : c->req;
+}
+
+pid_t cal_client_pid(const struct cal_client *c) { return c->pid; }
+void *cal_client_data(const struct cal_client *c) { return c->data; }
+const uint64_t *cal_client_received(const struct cal_client *c) { return c->rx; }
+const uint64_t *cal_client_sent(const struct cal_client *c) { return c->tx; }

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proto.h: the wire protocol of UML's external time-travel mode.
+ *
+ * The message and the basic ops come from the system's
+ * <linux/um_timetravel.h>.  Debian 12's copy predates Linux 6.11, so what
+ * 6.11 added (BROADCAST, the descriptors on START's ACK, the shared-memory
+ * header) is defined here from the facts in the newer kernel's header.
+ */
+#ifndef TTFS_PROTO_H
+#define TTFS_PROTO_H
+
+#include <stdint.h>
+#include <linux/um_timetravel.h>
+
+#define TT_MSG_SIZE 16u
+_Static_assert(sizeof(struct um_timetravel_msg) == TT_MSG_SIZE,
+	       "um_timetravel_msg must be 16 bytes");
+
+/* Linux >= 6.11: forward the 64-bit payload to every other client. */
+#define TT_OP_BROADCAST 9u
+/* One past the highest op we know, for per-op counters. */
+#define TT_OP_COUNT 10u
+
+/* Linux >= 6.11: START's ACK carries these descriptors (SCM_RIGHTS). */
+#define TT_SHARED_MEMFD 0
+#define TT_SHARED_LOGFD 1
+#define TT_SHARED_MAX_FDS 2
+/* ...and the client's slot number in the low bits of its time field. */
+#define TT_START_ACK_ID 0xffffu
+
+/*
+ * The shared-memory header's first field.  A client maps the memfd and
+ * falls back to messages unless version is 2, so a zero-filled page of
+ * TT_SHM_HDR_SIZE bytes declines shared memory safely.
+ */
+#define TT_SHM_VERSION 2u
+#define TT_SHM_HDR_SIZE 4096u
+
+/* Times sent to a kernel stay below S64_MAX, where it panics. */
+#define TT_TIME_MAX ((uint64_t)INT64_MAX - 1)
+
+const char *tt_op_name(uint32_t op);
+
+#endif

@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: MIT */
+/* sock.c: the socket adapter (see sock.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sock.h"
+
+/* A client that lets this much pile up unread is not reading: drop it. */
+#define SOCK_OUT_MAX (64u * 1024u)
+#define SOCK_READ_SIZE 4096u
+
+struct sock_client {
+	ev_io io; /* first: the watcher's pointer is the client's */
+	struct sock_server *srv;
+	struct cal_client *cc;
+	int fd;
+	unsigned char in[TT_MSG_SIZE]; /* a message split across reads */
+	size_t in_len;
+	unsigned char *out;
+	size_t out_len, out_cap;
+	bool writing; /* io also watches EV_WRITE */
+	const char *dead; /* why it must be dropped, or NULL */
+	struct sock_client *dprev, *dnext; /* on the dirty list */
+	bool dirty;
+	struct sock_client *prev, *next; /* all clients */
+};
+
+struct sock_server {
+	struct ev_loop *loop;
+	struct cal *cal;
+	ev_io listen_io;
+	int fd;
+	int memfd; /* the zero page that declines shared memory */
+	char *path;
+	struct sock_client *all;
+	struct sock_client *dirty;
+};
+
+static void sock_dirty_add(struct sock_server *s, struct sock_client *c)
+{
+	if (c->dirty)
+		return;
+	c->dirty = true;
+	c->dprev = NULL;
+	c->dnext = s->dirty;
+	if (s->dirty)
+		s->dirty->dprev = c;
+	s->dirty = c;
+}
+
+static void sock_dirty_del(struct sock_server *s, struct sock_client *c)
+{
+	if (!c->dirty)
+		return;
+	c->dirty = false;
+	if (c->dprev)
+		c->dprev->dnext = c->dnext;
+	else
+		s->dirty = c->dnext;
+	if (c->dnext)
+		c->dnext->dprev = c->dprev;
+}
+
+static void sock_client_close(struct sock_server *s, struct sock_client *c)
+{
+	sock_dirty_del(s, c);
+	ev_io_stop(s->loop, &c->io);
+	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->all = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c->out);
+	free(c);
+}
+
+static void sock_client_drop(struct sock_server *s, struct sock_client *c,
+			     const char *why)
+{
+	uint64_t id = 0;
+	bool has_id = cal_client_id(c->cc, &id);
+
+	if (why)
+		log_info("client %llu (id %s%llu, pid %ld) dropped: %s",
+			 (unsigned long long)cal_client_number(c->cc),
+			 has_id ? "" : "none ", (unsigned long long)id,
+			 (long)cal_client_pid(c->cc), why);
+	else
+		log_info("client %llu (id %llu, pid %ld) left",
+			 (unsigned long long)cal_client_number(c->cc),
+			 (unsigned long long)id, (long)cal_client_pid(c->cc));
+	/* Close first: the core may hand the turn on and send to others,
+	 * never to this one. */
+	{
+		struct cal_client *cc = c->cc;
+
+		sock_client_close(s, c);
+		cal_client_free(s->cal, cc);
+	}
+}
+
+static void sock_watch_write(struct sock_server *s, struct sock_client *c,
+			     bool on)
+{
+	if (c->writing == on)
+		return;
+	c->writing = on;
+	ev_io_stop(s->loop, &c->io);
+	ev_io_set(&c->io, c->fd, EV_READ | (on ? EV_WRITE : 0));
+	ev_io_start(s->loop, &c->io);
+}
+
+/* Write what is queued; false if the client must go. */
+static bool sock_client_write(struct sock_server *s, struct sock_client *c)
+{
+	while (c->out_len > 0) {
+		ssize_t n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				sock_watch_write(s, c, true);
+				return true;
+			}
+			c->dead = "write failed";
+			return false;
+		}
+		memmove(c->out, c->out + n, c->out_len - (size_t)n);
+		c->out_len -= (size_t)n;
+	}
+	sock_watch_write(s, c, false);
+	return true;
+}
+
+/* START's ACK carries two descriptors: a 6.11+ kernel reads it with
+ * recvmsg and closes whatever its fd array holds, initialised or not. */
+static void sock_send_start_ack(struct sock_client *c,
+				const struct um_timetravel_msg *m)
+{
+	int fds[TT_SHARED_MAX_FDS] = { c->srv->memfd, c->srv->memfd };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(fds))];
+	} ctl;
+	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	memset(&ctl, 0, sizeof(ctl));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	do
+		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	/* The client sent START and waits: its buffer is empty, so a short
+	 * write means it is gone or broken. */
+	if (n != (ssize_t)sizeof(*m))
+		c->dead = "cannot send START's ACK";
+}
+
+void sock_send(void *client_data, const struct um_timetravel_msg *msgs,
+	       unsigned int n, bool start_ack)
+{
+	struct sock_client *c = client_data;
+	size_t len = (size_t)n * sizeof(*msgs);
+
+	if (c->dead)
+		return;
+	if (start_ack) {
+		/* Nothing can be queued before START's ACK. */
+		sock_send_start_ack(c, msgs);
+		if (c->dead)
+			sock_dirty_add(c->srv, c);
+		msgs++;
+		len -= sizeof(*msgs);
+		if (len == 0)
+			return;
+	}
+	if (c->out_len + len > SOCK_OUT_MAX) {
+		c->dead = "not reading its socket";
+		sock_dirty_add(c->srv, c);
+		return;
+	}
+	if (c->out_len + len > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap : 256;
+		unsigned char *p;
+
+		while (cap < c->out_len + len)
+			cap *= 2;
+		p = realloc(c->out, cap);
+		if (!p) {
+			c->dead = "out of memory";
+			sock_dirty_add(c->srv, c);
+			return;
+		}
+		c->out = p;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, msgs, len);
+	c->out_len += len;
+	sock_dirty_add(c->srv, c);
+}
+
+void sock_flush(struct sock_server *s)
+{
+	/* Dropping a client may hand the turn on and queue more: loop. */
+	while (s->dirty) {
+		struct sock_client *c = s->dirty;
+
+		sock_dirty_del(s, c);
+		if (!c->dead)
+			sock_client_write(s, c);
+		if (c->dead)
+			sock_client_drop(s, c, c->dead);
+	}
+}
+
+static void sock_log_msg(const struct sock_client *c,
+			 const struct um_timetravel_msg *m)
+{
+	log_debug("client %llu -> %s seq=%u time=%llu",
+		  (unsigned long long)cal_client_number(c->cc),
+		  tt_op_name(m->op), m->seq, (unsigned long long)m->time);
+}
+
+/* Hand whole messages to the core; false if the client must go. */
+static bool sock_client_feed(struct sock_client *c, const unsigned char *p,
+			     size_t len)
+{
+	struct um_timetravel_msg m;
+	const char *why = NULL;
+
+	if (c->in_len > 0) {
+		size_t take = TT_MSG_SIZE - c->in_len;
+
+		if (take > len)
+			take = len;
+		memcpy(c->in + c->in_len, p, take);
+		c->in_len += take;
+		p += take;
+		len -= take;
+		if (c->in_len < TT_MSG_SIZE)
+			return true;
+		memcpy(&m, c->in, sizeof(m));
+		c->in_len = 0;
+		sock_log_msg(c, &m);
+		if (cal_client_input(c->srv->cal, c->cc, &m, &why) < 0) {
+			c->dead = why;
+			return false;
+		}
+	}
+	while (len >= TT_MSG_SIZE) {
+		memcpy(&m, p, sizeof(m));
+		p += TT_MSG_SIZE;
+		len -= TT_MSG_SIZE;
+		sock_log_msg(c, &m);
+		if (cal_client_input(c->srv->cal, c->cc, &m, &why) < 0) {
+			c->dead = why;
+			return false;
+		}
+		if (c->dead)
+			return false;
+	}
+	memcpy(c->in, p, len);
+	c->in_len = len;
+	return true;
+}
+
+static void sock_client_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct sock_client *c = (struct sock_client *)w;
+	struct sock_server *s = c->srv;
+	unsigned char buf[SOCK_READ_SIZE];
+
+	(void)loop;
+	if (revents & EV_WRITE) {
+		if (!sock_client_write(s, c)) {
+			sock_client_drop(s, c, c->dead);
+			sock_flush(s);
+			return;
+		}
+	}
+	if (revents & EV_READ) {
+		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			sock_client_drop(s, c, n < 0 ? "read failed" :
+					 c->in_len ? "hang-up mid-message" : NULL);
+			sock_flush(s);
+			return;
+		}
+		if (!sock_client_feed(c, buf, (size_t)n)) {
+			sock_client_drop(s, c, c->dead);
+			sock_flush(s);
+			return;
+		}
+	}
+	/* Batch: everything this input caused goes out now, in one write
+	 * per client. */
+	sock_flush(s);
+}
+
+static void sock_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct sock_server *s = w->data;
+
+	(void)loop;
+	(void)revents;
+	for (;;) {
+		struct sock_client *c;
+		struct ucred cred;
+		socklen_t cl = sizeof(cred);
+		int fd = accept4(s->fd, NULL, NULL,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				log_error("cannot accept a client: %s",
+					  strerror(errno));
+			return;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0)
+			cred.pid = 0;
+		c->srv = s;
+		c->fd = fd;
+		c->cc = cal_client_new(s->cal, c, cred.pid);
+		if (!c->cc) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = s->all;
+		if (s->all)
+			s->all->prev = c;
+		s->all = c;
+		ev_io_init(&c->io, sock_client_cb, fd, EV_READ);
+		ev_io_start(s->loop, &c->io);
+		log_info("client %llu connected (pid %ld)",
+			 (unsigned long long)cal_client_number(c->cc),
+			 (long)cred.pid);
+	}
+}
+
+/* Is a live server listening at path?  Then it is not ours to take. */
+static bool sock_path_live(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool live;
+
+	if (fd < 0)
+		return false;
+	live = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
+	close(fd);
+	return live;
+}
+
+int sock_server_new(struct ev_loop *loop, struct cal *cal, const char *path,
+		    mode_t mode, struct sock_server **out)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sock_server *s;
+	struct stat st;
+	int err;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		if (sock_path_live(&sa))
+			return -EADDRINUSE;
+		unlink(path); /* stale: its server is gone */
+	}
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->loop = loop;
+	s->cal = cal;
+	s->fd = s->memfd = -1;
+	s->path = strdup(path);
+	s->memfd = memfd_create("ttfs-noshm", MFD_CLOEXEC);
+	if (!s->path || s->memfd < 0 || ftruncate(s->memfd, TT_SHM_HDR_SIZE)) {
+		err = s->path ? -errno : -ENOMEM;
+		goto fail;
+	}
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	/* Create it with the right mode from the start: no window where
+	 * others may connect. */
+	{
+		mode_t old = umask(~mode & 0777);
+		int r = bind(s->fd, (struct sockaddr *)&sa, sizeof(sa));
+
+		err = -errno;
+		umask(old);
+		if (r < 0)
+			goto fail;
+	}
+	if (chmod(path, mode) < 0 || listen(s->fd, 128) < 0) {
+		err = -errno;
+		unlink(path);
+		goto fail;
+	}
+	ev_io_init(&s->listen_io, sock_accept_cb, s->fd, EV_READ);
+	s->listen_io.data = s;
+	ev_io_start(loop, &s->listen_io);
+	*out = s;
+	return 0;
+fail:
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->memfd >= 0)
+		close(s->memfd);
+	free(s->path);
+	free(s);
+	return err;
+}
+
+void sock_server_free(struct sock_server *s)
+{
+	if (!s)
+		return;
+	while (s->all) {
+		struct sock_client *c = s->all;
+		struct cal_client *cc = c->cc;
+
+		sock_client_close(s, c);
+		cal_client_free(s->cal, cc);
+	}
+	ev_io_stop(s->loop, &s->listen_io);
+	close(s->fd);
+	close(s->memfd);
+	unlink(s->path);
+	free(s->path);
+	free(s);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sock.h: the socket adapter.  Accepts UML clients on a Unix stream
+ * socket, frames their byte streams into 16-byte messages for the core,
+ * and writes what the core sends, batched per loop turn.  A client that
+ * breaks the protocol or cannot be written to is dropped alone.
+ */
+#ifndef TTFS_SOCK_H
+#define TTFS_SOCK_H
+
+#include <ev.h>
+#include <sys/types.h>
+
+#include "cal.h"
+
+struct sock_server;
+
+/*
+ * Listen on `path` (mode `mode`).  A path held by a live listener is
+ * refused with -EADDRINUSE; a stale socket file is replaced.
+ */
+int sock_server_new(struct ev_loop *loop, struct cal *cal, const char *path,
+		    mode_t mode, struct sock_server **out);
+/* Closes every client, stops listening and removes the socket file. */
+void sock_server_free(struct sock_server *s);
+/* The cal_ops send function: client_data is what the adapter gave. */
+void sock_send(void *client_data, const struct um_timetravel_msg *msgs,
+	       unsigned int n, bool start_ack);
+/* Write what is queued and drop clients that failed; the loop calls it
+ * before it blocks. */
+void sock_flush(struct sock_server *s);
+
+#endif
