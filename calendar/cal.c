@@ -17,16 +17,15 @@
 
 struct cal_client {
 	struct cal_client *prev, *next; /* connection order */
-	struct heap_node hn;            /* in cal->queue while req is set */
+	struct heap_node hn; /* in cal->queue while req is set, or in
+			      * cal->held while its START is held */
 	void *data;
 	uint64_t number;
 	uint64_t id;
 	bool has_id;
 	pid_t pid;
 	enum cal_client_state state;
-	/* Pending request on the calendar's clock; for a held START, the
-	 * clock when it came (it counts as a request at that time). */
-	uint64_t req;
+	uint64_t req; /* pending request on the calendar's clock */
 	uint64_t offset; /* the clock at START's ACK: the client's time 0 */
 	uint64_t given;  /* latest time it was given or reported (calendar) */
 	uint32_t start_seq;
@@ -51,6 +50,10 @@ struct cal {
 	struct cal_client *runner;
 	struct cal_client *head, *tail;
 	struct heap queue; /* clients with a request, earliest first */
+	/* Held STARTs, lowest ID first.  Each counts as a request at the
+	 * current clock, whenever that is, so they are kept apart from
+	 * the queue, whose keys do not move. */
+	struct heap held;
 };
 
 static const char *const op_names[TT_OP_COUNT] = {
@@ -79,6 +82,18 @@ static bool cal_client_before(const struct heap_node *an,
 
 	if (a->req != b->req)
 		return a->req < b->req;
+	if (a->id != b->id)
+		return a->id < b->id;
+	return a->number < b->number;
+}
+
+/* Held STARTs: by ID, then connection order. */
+static bool cal_client_before_id(const struct heap_node *an,
+				 const struct heap_node *bn)
+{
+	const struct cal_client *a = cal_node_client(an);
+	const struct cal_client *b = cal_node_client(bn);
+
 	if (a->id != b->id)
 		return a->id < b->id;
 	return a->number < b->number;
@@ -132,11 +147,30 @@ static void cal_queue_clear(struct cal *cal, struct cal_client *c)
 	c->req = CAL_TIME_NONE;
 }
 
+/* The next to run: the earliest request, or the first held START
+ * (which asks for "now"); ties as in cal_client_before. */
 static struct cal_client *cal_queue_top(const struct cal *cal)
 {
-	struct heap_node *n = heap_top(&cal->queue);
+	struct heap_node *q = heap_top(&cal->queue);
+	struct heap_node *h = heap_top(&cal->held);
+	struct cal_client *qc, *hc;
 
-	return n ? cal_node_client(n) : NULL;
+	if (!h)
+		return q ? cal_node_client(q) : NULL;
+	hc = cal_node_client(h);
+	if (!q)
+		return hc;
+	qc = cal_node_client(q);
+	if (qc->req != cal->clock)
+		return qc->req < cal->clock ? qc : hc;
+	return cal_client_before_id(q, h) ? qc : hc;
+}
+
+/* When the next to run asks to: a held START asks for now. */
+static uint64_t cal_client_due(const struct cal *cal,
+			       const struct cal_client *c)
+{
+	return c->state == CAL_CLIENT_HELD ? cal->clock : c->req;
 }
 
 static void cal_clock_to(struct cal *cal, uint64_t t)
@@ -155,8 +189,8 @@ static uint64_t cal_free_until(const struct cal *cal)
 
 	if (fu < cal->clock)
 		fu = CAL_TIME_NONE;
-	if (next && next->req < fu)
-		fu = next->req;
+	if (next && cal_client_due(cal, next) < fu)
+		fu = cal_client_due(cal, next);
 	if (cal->stop_at < fu)
 		fu = cal->stop_at;
 	return fu;
@@ -172,7 +206,6 @@ static void cal_grant(struct cal *cal, struct cal_client *c)
 {
 	uint64_t t = c->req;
 
-	cal_queue_clear(cal, c);
 	cal->runner = c;
 	if (c->state == CAL_CLIENT_HELD) {
 		struct um_timetravel_msg ack = {
@@ -180,6 +213,7 @@ static void cal_grant(struct cal *cal, struct cal_client *c)
 		};
 
 		/* A late joiner's time starts at 0: its offset. */
+		heap_remove(&cal->held, &c->hn);
 		c->offset = c->given = cal->clock;
 		c->state = CAL_CLIENT_RUNNING;
 		cal_send(cal, c, &ack, 1, true);
@@ -189,6 +223,7 @@ static void cal_grant(struct cal *cal, struct cal_client *c)
 			{ .op = UM_TIMETRAVEL_RUN },
 		};
 
+		cal_queue_clear(cal, c);
 		cal_clock_to(cal, t);
 		if (t > c->given)
 			c->given = t;
@@ -207,7 +242,8 @@ static void cal_schedule(struct cal *cal)
 	if (cal->runner || !cal->run)
 		return;
 	c = cal_queue_top(cal);
-	if (c && (cal->stop_at == CAL_TIME_NONE || c->req < cal->stop_at)) {
+	if (c && (cal->stop_at == CAL_TIME_NONE ||
+		  cal_client_due(cal, c) < cal->stop_at)) {
 		cal_grant(cal, c);
 	} else if (cal->stop_at != CAL_TIME_NONE) {
 		/* Nobody asks for time before the stop point: jump there. */
@@ -235,6 +271,7 @@ struct cal *cal_new(const struct cal_config *cfg, const struct cal_ops *ops,
 	cal->run = !cfg->paused && cfg->expect == 0;
 	cal->next_number = 1;
 	heap_init(&cal->queue, cal_client_before);
+	heap_init(&cal->held, cal_client_before_id);
 	return cal;
 }
 
@@ -249,6 +286,7 @@ void cal_free(struct cal *cal)
 		free(c);
 	}
 	heap_release(&cal->queue);
+	heap_release(&cal->held);
 	free(cal);
 }
 
@@ -307,7 +345,8 @@ void cal_client_free(struct cal *cal, struct cal_client *c)
 {
 	if (!c)
 		return;
-	heap_remove(&cal->queue, &c->hn);
+	heap_remove(c->state == CAL_CLIENT_HELD ? &cal->held : &cal->queue,
+		    &c->hn);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -341,8 +380,7 @@ static int cal_on_start(struct cal *cal, struct cal_client *c,
 	c->has_id = true;
 	c->start_seq = m->seq;
 	c->state = CAL_CLIENT_HELD;
-	/* A held START is a request at the current time. */
-	if (cal_queue_set(cal, c, cal->clock) < 0)
+	if (heap_insert(&cal->held, &c->hn) < 0)
 		return cal_fail(why, "out of memory");
 	cal->started++;
 	if (cal->cfg.expect && !cal->expect_met &&
@@ -511,7 +549,7 @@ const char *cal_client_state_name(enum cal_client_state s)
 
 uint64_t cal_client_request(const struct cal_client *c)
 {
-	return c->state == CAL_CLIENT_HELD ? CAL_TIME_NONE : c->req;
+	return c->req;
 }
 
 pid_t cal_client_pid(const struct cal_client *c) { return c->pid; }

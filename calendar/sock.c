@@ -99,6 +99,13 @@ static void sock_client_drop(struct sock_server *s, struct sock_client *c,
 		log_info("client %llu (id %llu, pid %ld) left",
 			 (unsigned long long)cal_client_number(c->cc),
 			 (unsigned long long)id, (long)cal_client_pid(c->cc));
+	/* Answers to what it said before its mistake still go out, best
+	 * effort, so what it sees does not depend on how reads split. */
+	if (c->out_len > 0 &&
+	    send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("client %llu: final answers lost: %s",
+			  (unsigned long long)cal_client_number(c->cc),
+			  strerror(errno));
 	/* Close first: the core may hand the turn on and send to others,
 	 * never to this one. */
 	{

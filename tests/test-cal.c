@@ -172,6 +172,27 @@ static void test_held_starts_released_by_id(void)
 	cal_free(cal);
 }
 
+static void test_held_starts_by_id_across_clock_moves(void)
+{
+	struct cal *cal = mk(false);
+	struct fake a, b, c;
+
+	join(cal, &a);
+	say(cal, &a, UM_TIMETRAVEL_START, 1); /* runs */
+	join(cal, &b);
+	say(cal, &b, UM_TIMETRAVEL_START, 9); /* held at clock 0 */
+	say(cal, &a, UM_TIMETRAVEL_UPDATE, 1000);
+	join(cal, &c);
+	say(cal, &c, UM_TIMETRAVEL_START, 3); /* held at clock 1000 */
+	say(cal, &a, UM_TIMETRAVEL_REQUEST, 5000);
+	say(cal, &a, UM_TIMETRAVEL_WAIT, 0);
+	CHECK(cal_runner(cal) == c.cc); /* ID 3 before ID 9 */
+	say(cal, &c, UM_TIMETRAVEL_REQUEST, 4000);
+	say(cal, &c, UM_TIMETRAVEL_WAIT, 0);
+	CHECK(cal_runner(cal) == b.cc);
+	cal_free(cal);
+}
+
 static void test_earliest_request_runs_with_free_until(void)
 {
 	struct fake a, b;
@@ -526,6 +547,7 @@ static void test_numbers_never_reused(void)
 TEST_LIST(T(test_start_ack_at_once_when_running),
 	  T(test_start_held_while_paused),
 	  T(test_held_starts_released_by_id),
+	  T(test_held_starts_by_id_across_clock_moves),
 	  T(test_earliest_request_runs_with_free_until),
 	  T(test_free_until_bounded_by_quantum),
 	  T(test_ties_by_id_then_connection),

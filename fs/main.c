@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c: the ttfs daemon.  One thread, one libev loop: the listening
+ * socket, every client socket and the FUSE session's fd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "cal.h"
+#include "log.h"
+#include "sock.h"
+#include "tree.h"
+#include "ttime.h"
+
+#ifndef TTFS_VERSION
+#define TTFS_VERSION "0"
+#endif
+
+struct opts {
+	const char *socket;
+	const char *mountpoint;
+	char *fuse_opts;
+	bool foreground;
+	bool debug;
+	mode_t socket_mode;
+	struct cal_config cal;
+};
+
+struct daemon {
+	struct ev_loop *loop;
+	struct cal *cal;
+	struct sock_server *srv;
+	struct tree *tree;
+	struct fuse_session *se;
+	struct fuse_buf fbuf;
+	ev_io fuse_io;
+	ev_prepare prepare;
+	ev_signal sigs[3];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: ttfs --socket PATH [options] MOUNTPOINT\n"
+"\n"
+"The calendar for User-Mode Linux instances in time-travel=ext mode, and a\n"
+"FUSE filesystem that shows and steers its simulated clock.\n"
+"\n"
+"  -s, --socket PATH      the Unix socket clients connect to (required)\n"
+"  -f, --foreground       stay in the foreground, log to stderr\n"
+"  -p, --paused           start paused\n"
+"  -e, --expect N         start paused; run once N clients have sent START\n"
+"  -q, --quantum TIME     longest FREE_UNTIL past the clock (default 10ms)\n"
+"  -t, --tod NS           date at simulated time 0, ns since the epoch\n"
+"                         (default: the wall clock at start)\n"
+"  -m, --socket-mode MODE the socket's permissions, octal (default 0600)\n"
+"  -o OPTS                FUSE mount options (comma-separated)\n"
+"  -d, --debug            log every message and FUSE request\n"
+"  -h, --help             this help\n"
+"  -V, --version          the version\n"
+"\n"
+"Without -f, ttfs returns once the mount and the socket are ready.\n"
+"Stop it with `fusermount3 -u MOUNTPOINT`, SIGTERM or SIGINT.\n"
+"See ttfs(8).\n");
+}
+
+static char *opts_append(char *a, const char *b)
+{
+	size_t la = a ? strlen(a) : 0, lb = strlen(b);
+	char *r = realloc(a, la + lb + 2);
+
+	if (!r) {
+		perror("ttfs");
+		exit(1);
+	}
+	if (la)
+		r[la++] = ',';
+	memcpy(r + la, b, lb + 1);
+	return r;
+}
+
+static int opts_parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "paused", no_argument, NULL, 'p' },
+		{ "expect", required_argument, NULL, 'e' },
+		{ "quantum", required_argument, NULL, 'q' },
+		{ "tod", required_argument, NULL, 't' },
+		{ "socket-mode", required_argument, NULL, 'm' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct timespec now;
+	uint64_t v;
+	int c;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	o->cal.tod = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	o->cal.quantum = CAL_DEFAULT_QUANTUM;
+	o->socket_mode = 0600;
+	while ((c = getopt_long(argc, argv, "s:fpe:q:t:m:o:dhV", lopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o->socket = optarg;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case 'p':
+			o->cal.paused = true;
+			break;
+		case 'e':
+			if (ttime_parse_u64(optarg, strlen(optarg), &v) < 0 ||
+			    v == 0 || v > 1000000) {
+				fprintf(stderr, "ttfs: --expect takes a count "
+					"from 1 to 1000000, not '%s'\n", optarg);
+				return -1;
+			}
+			o->cal.expect = (unsigned int)v;
+			break;
+		case 'q':
+			if (ttime_parse(optarg, strlen(optarg), 0, &v) < 0 ||
+			    optarg[0] == '+' || v == 0) {
+				fprintf(stderr, "ttfs: --quantum takes a time "
+					"above 0 (e.g. 10ms), not '%s'\n", optarg);
+				return -1;
+			}
+			o->cal.quantum = v;
+			break;
+		case 't':
+			if (ttime_parse_u64(optarg, strlen(optarg), &v) < 0) {
+				fprintf(stderr, "ttfs: --tod takes ns since the "
+					"epoch, not '%s'\n", optarg);
+				return -1;
+			}
+			o->cal.tod = v;
+			break;
+		case 'm': {
+			char *end;
+			unsigned long m = strtoul(optarg, &end, 8);
+
+			if (!*optarg || *end || m > 0777) {
+				fprintf(stderr, "ttfs: --socket-mode takes an "
+					"octal mode, not '%s'\n", optarg);
+				return -1;
+			}
+			o->socket_mode = (mode_t)m;
+			break;
+		}
+		case 'o':
+			o->fuse_opts = opts_append(o->fuse_opts, optarg);
+			break;
+		case 'd':
+			o->debug = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("ttfs %s\n", TTFS_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind + 1 != argc || !o->socket) {
+		fprintf(stderr, "ttfs: %s\n", !o->socket ?
+			"--socket PATH is required" :
+			optind >= argc ? "MOUNTPOINT is required" :
+			"one MOUNTPOINT only");
+		usage(stderr);
+		return -1;
+	}
+	o->mountpoint = argv[optind];
+	return 0;
+}
+
+static void daemon_fuse_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct daemon *d = w->data;
+	int r;
+
+	(void)revents;
+	r = fuse_session_receive_buf(d->se, &d->fbuf);
+	if (r == -EINTR || r == -EAGAIN)
+		return;
+	if (r <= 0) {
+		/* 0 or -ENODEV: unmounted. */
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	fuse_session_process_buf(d->se, &d->fbuf);
+	if (fuse_session_exited(d->se))
+		ev_break(loop, EVBREAK_ALL);
+}
+
+static void daemon_prepare_cb(struct ev_loop *loop, ev_prepare *w,
+			      int revents)
+{
+	struct daemon *d = w->data;
+
+	(void)loop;
+	(void)revents;
+	tree_process(d->tree);
+	sock_flush(d->srv);
+}
+
+static void daemon_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)revents;
+	log_info("signal %d: stopping", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void daemon_changed(void *data)
+{
+	/* Parked requests are looked at in the prepare watcher, once per
+	 * loop turn, never from inside the core. */
+	(void)data;
+}
+
+static const struct cal_ops daemon_cal_ops = {
+	.send = sock_send,
+	.changed = daemon_changed,
+};
+
+/* Let ttfs hold as many clients as the system allows. */
+static void daemon_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int daemon_mount(struct daemon *d, const struct opts *o,
+			const char *argv0)
+{
+	char *fo = opts_append(NULL, "default_permissions,fsname=ttfs,subtype=ttfs");
+	char *args_v[5];
+	struct fuse_args args;
+	int n = 0;
+
+	if (o->fuse_opts)
+		fo = opts_append(fo, o->fuse_opts);
+	args_v[n++] = (char *)argv0;
+	args_v[n++] = "-o";
+	args_v[n++] = fo;
+	if (o->debug)
+		args_v[n++] = "-d";
+	args_v[n] = NULL;
+	args = (struct fuse_args)FUSE_ARGS_INIT(n, args_v);
+	d->se = fuse_session_new(&args, tree_ops(), sizeof(*tree_ops()),
+				 d->tree);
+	fuse_opt_free_args(&args);
+	free(fo);
+	if (!d->se) {
+		fprintf(stderr, "ttfs: bad FUSE options\n");
+		return -EINVAL;
+	}
+	if (fuse_session_mount(d->se, o->mountpoint) != 0) {
+		fprintf(stderr, "ttfs: cannot mount on %s\n", o->mountpoint);
+		fuse_session_destroy(d->se);
+		d->se = NULL;
+		return -EIO;
+	}
+	fcntl(fuse_session_fd(d->se), F_SETFL,
+	      fcntl(fuse_session_fd(d->se), F_GETFL) | O_NONBLOCK);
+	return 0;
+}
+
+/* Everything up to "ready": socket, mount, watchers.  Errors are
+ * printed here, while stderr is still the user's. */
+static int daemon_start(struct daemon *d, const struct opts *o,
+			const char *argv0)
+{
+	static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
+	struct stat st;
+	int i, r;
+
+	if (stat(o->mountpoint, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "ttfs: mount point %s: %s\n", o->mountpoint,
+			stat(o->mountpoint, &st) < 0 ? strerror(errno) :
+			"not a directory");
+		return -ENOTDIR;
+	}
+	d->loop = ev_default_loop(EVFLAG_AUTO);
+	if (!d->loop) {
+		fprintf(stderr, "ttfs: cannot start the event loop\n");
+		return -ENOMEM;
+	}
+	d->cal = cal_new(&o->cal, &daemon_cal_ops, d);
+	d->tree = d->cal ? tree_new(d->cal, o->socket) : NULL;
+	if (!d->tree) {
+		fprintf(stderr, "ttfs: out of memory\n");
+		return -ENOMEM;
+	}
+	r = sock_server_new(d->loop, d->cal, o->socket, o->socket_mode,
+			    &d->srv);
+	if (r < 0) {
+		fprintf(stderr, "ttfs: socket %s: %s\n", o->socket,
+			r == -EADDRINUSE ? "in use by a running calendar" :
+			r == -EEXIST ? "exists and is not a socket" :
+			strerror(-r));
+		return r;
+	}
+	r = daemon_mount(d, o, argv0);
+	if (r < 0)
+		return r;
+
+	ev_io_init(&d->fuse_io, daemon_fuse_cb, fuse_session_fd(d->se),
+		   EV_READ);
+	d->fuse_io.data = d;
+	ev_io_start(d->loop, &d->fuse_io);
+	ev_prepare_init(&d->prepare, daemon_prepare_cb);
+	d->prepare.data = d;
+	ev_prepare_start(d->loop, &d->prepare);
+	for (i = 0; i < 3; i++) {
+		ev_signal_init(&d->sigs[i], daemon_signal_cb, signums[i]);
+		ev_signal_start(d->loop, &d->sigs[i]);
+	}
+	return 0;
+}
+
+static void daemon_stop(struct daemon *d)
+{
+	int i;
+
+	if (d->loop) {
+		for (i = 0; i < 3; i++)
+			ev_signal_stop(d->loop, &d->sigs[i]);
+		ev_prepare_stop(d->loop, &d->prepare);
+		ev_io_stop(d->loop, &d->fuse_io);
+	}
+	sock_server_free(d->srv);
+	if (d->se) {
+		fuse_session_unmount(d->se);
+		fuse_session_destroy(d->se);
+	}
+	free(d->fbuf.mem);
+	tree_free(d->tree);
+	cal_free(d->cal);
+}
+
+/*
+ * Without -f: fork, and let the parent exit only when the child reports
+ * that the mount and the socket are ready (or why it failed), so that a
+ * script may use the tree on its next line.
+ */
+static int daemon_background(int *ready_fd)
+{
+	int p[2];
+	pid_t pid;
+	char c = 1;
+
+	if (pipe(p) < 0) {
+		perror("ttfs: pipe");
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("ttfs: fork");
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			c = 1;
+		_exit(c ? 1 : 0);
+	}
+	close(p[0]);
+	setsid();
+	*ready_fd = p[1];
+	return 0;
+}
+
+static void daemon_detach(int ready_fd)
+{
+	int fd = open("/dev/null", O_RDWR);
+	char c = 0;
+
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	log_to_syslog(true);
+	if (chdir("/") < 0)
+		log_error("chdir /: %s", strerror(errno));
+	if (write(ready_fd, &c, 1) != 1)
+		log_error("cannot tell the parent we are ready");
+	close(ready_fd);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct daemon d = { 0 };
+	int ready_fd = -1;
+	int r;
+
+	if (opts_parse(argc, argv, &o) < 0)
+		return 2;
+	log_set_debug(o.debug);
+	signal(SIGPIPE, SIG_IGN);
+	daemon_raise_nofile();
+	if (!o.foreground && daemon_background(&ready_fd) < 0)
+		return 1;
+	r = daemon_start(&d, &o, argv[0]);
+	if (r < 0) {
+		daemon_stop(&d);
+		free(o.fuse_opts);
+		return 1;
+	}
+	log_info("ready: socket %s, mounted on %s", o.socket, o.mountpoint);
+	if (!o.foreground)
+		daemon_detach(ready_fd);
+	ev_run(d.loop, 0);
+	log_info("stopped");
+	daemon_stop(&d);
+	free(o.fuse_opts);
+	return 0;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tree.h: the FUSE adapter.  The calendar's state as a file tree:
+ *
+ *   clock state socket tod clients/N/{id,state,next_request,pid,counters}
+ *
+ * The operations table is for fuse_session_new() with the tree as
+ * userdata.  Requests that must wait (a write to clock, a pause) are parked
+ * and answered by tree_process(), which the loop calls before it blocks.
+ */
+#ifndef TTFS_TREE_H
+#define TTFS_TREE_H
+
+#define FUSE_USE_VERSION 34
+#include <fuse_lowlevel.h>
+
+#include "cal.h"
+
+struct tree;
+
+struct tree *tree_new(struct cal *cal, const char *socket_path);
+/* Frees the tree and its parked requests (call after the session ends). */
+void tree_free(struct tree *t);
+const struct fuse_lowlevel_ops *tree_ops(void);
+/* Answer parked requests whose wait is over, or that were interrupted. */
+void tree_process(struct tree *t);
+/* How many requests are parked (for tests and shutdown). */
+unsigned int tree_parked(const struct tree *t);
+
+#endif

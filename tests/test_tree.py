@@ -1,0 +1,474 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""
+test_tree.py: the ttfs file tree, through a real mount.
+
+    python3 tests/test_tree.py BUILD_DIR [unittest args]
+
+Each test mounts its own ttfs (--paused, in the foreground so that the test
+owns the process) on a fresh temporary directory, and unmounts it even when
+the test fails.  Exits 77 (skipped) when /dev/fuse is missing.
+"""
+
+import errno
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+TTFS = None  # set from argv in main
+
+TOP = ['clients', 'clock', 'socket', 'state', 'tod']
+CLIENT_FILES = ['counters', 'id', 'next_request', 'pid', 'state']
+
+# um_timetravel ops
+OP_ACK, OP_START, OP_REQUEST, OP_WAIT = 0, 1, 2, 3
+
+# A child that writes one value and says how it went, so that a write the
+# daemon parks blocks the child and not the test.  SIGUSR1 interrupts the
+# write (the handler raises, so Python does not retry it).
+WRITER = r'''
+import os, signal, sys
+class Interrupted(Exception):
+    pass
+def on_usr1(sig, frame):
+    raise Interrupted()
+signal.signal(signal.SIGUSR1, on_usr1)
+fd = os.open(sys.argv[1], os.O_WRONLY)
+print("open", flush=True)
+try:
+    n = os.write(fd, sys.argv[2].encode())
+    print("ok", n, flush=True)
+except Interrupted:
+    print("interrupted", flush=True)
+except OSError as e:
+    print("errno", e.errno, flush=True)
+'''
+
+
+def wait_for(pred, timeout=2.0, step=0.02):
+    """Poll pred until it is true or timeout seconds have passed."""
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= end:
+            return v
+        time.sleep(step)
+
+
+def msg(op, seq, t):
+    return struct.pack('<IIQ', op, seq, t)
+
+
+class TreeTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix='ttfs-tree-')
+        # First registered, so it runs last, after the unmount.
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.mnt = os.path.join(self.dir, 'mnt')
+        self.sock = os.path.join(self.dir, 'sock')
+        os.mkdir(self.mnt)
+        self.log = open(os.path.join(self.dir, 'ttfs.log'), 'w+')
+        self.addCleanup(self.log.close)
+        self.proc = subprocess.Popen(
+            [TTFS, '--socket', self.sock, '-f', '--paused', self.mnt],
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
+        self.addCleanup(self.stop_daemon)
+        ready = wait_for(lambda: self.proc.poll() is not None or
+                         (os.path.ismount(self.mnt) and
+                          os.path.exists(self.sock)), timeout=10)
+        if not ready or self.proc.poll() is not None:
+            self.fail('ttfs did not come up:\n' + self.daemon_log())
+
+    def daemon_log(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop_daemon(self):
+        if os.path.ismount(self.mnt):
+            r = subprocess.run(['fusermount3', '-u', self.mnt],
+                               capture_output=True)
+            if r.returncode != 0:
+                subprocess.run(['fusermount3', '-u', '-z', self.mnt],
+                               capture_output=True)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    # --- helpers ---
+
+    def path(self, *names):
+        return os.path.join(self.mnt, *names)
+
+    def read(self, *names):
+        with open(self.path(*names)) as f:
+            return f.read()
+
+    def write(self, name, text):
+        """One write(2) of text; returns its count or raises OSError."""
+        fd = os.open(self.path(name), os.O_WRONLY)
+        try:
+            return os.write(fd, text.encode())
+        finally:
+            os.close(fd)
+
+    def assert_errno(self, err, fn, *args):
+        with self.assertRaises(OSError) as cm:
+            fn(*args)
+        self.assertEqual(cm.exception.errno, err,
+                         os.strerror(cm.exception.errno))
+
+    def connect(self, start_id=None):
+        """A fake client; with start_id, it sends START(start_id)."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(s.close)
+        s.connect(self.sock)
+        if start_id is not None:
+            s.sendall(msg(OP_START, 1, start_id))
+        return s
+
+    def writer(self, name, text):
+        """A child process writing text to name; returns it once open."""
+        p = subprocess.Popen([sys.executable, '-c', WRITER, self.path(name),
+                              text], stdout=subprocess.PIPE, text=True)
+
+        def reap():
+            if p.poll() is None:
+                p.kill()
+            # A child stuck in a FUSE write dies once the mount is gone.
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            p.stdout.close()
+        # Registered after stop_daemon, so runs before it.
+        self.addCleanup(reap)
+        self.assertEqual(p.stdout.readline(), 'open\n')
+        return p
+
+    def finish(self, p, timeout=2.0):
+        try:
+            out, _ = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.fail('the write did not return')
+        return out
+
+    # --- top files ---
+
+    def test_top_files_end_with_newline(self):
+        for name in ['clock', 'state', 'socket', 'tod']:
+            text = self.read(name)
+            self.assertTrue(text.endswith('\n'), name)
+            self.assertEqual(text.count('\n'), 1, name)
+            self.assertGreater(len(text), 1, name)
+        self.assertEqual(self.read('socket'), self.sock + '\n')
+        self.assertEqual(self.read('clock'), '0\n')
+
+    def test_root_listing(self):
+        self.assertEqual(sorted(os.listdir(self.mnt)), TOP)
+        out = subprocess.run(['ls', self.mnt], capture_output=True,
+                             text=True, check=True).stdout
+        self.assertEqual(out.split(), TOP)
+
+    def test_unknown_names(self):
+        for p in [('nope',), ('clients', '1'), ('clients', 'abc'),
+                  ('clients', '01'), ('clients', '0'),
+                  ('clock', 'x')]:
+            with self.assertRaises((FileNotFoundError, NotADirectoryError),
+                                   msg=str(p)):
+                os.stat(self.path(*p))
+        with self.assertRaises(FileNotFoundError):
+            open(self.path('nope'))
+
+    def test_modes(self):
+        for name, mode in [('clock', 0o644), ('state', 0o644),
+                           ('tod', 0o644), ('socket', 0o444)]:
+            st = os.stat(self.path(name))
+            self.assertEqual(st.st_mode, 0o100000 | mode, name)
+            self.assertEqual(st.st_uid, os.getuid())
+        st = os.stat(self.path('clients'))
+        self.assertEqual(st.st_mode, 0o040000 | 0o555)
+
+    def test_clock_advance_no_clients(self):
+        self.assertEqual(self.write('clock', '+5s\n'), 4)
+        self.assertEqual(self.read('clock'), '5000000000\n')
+        self.assertEqual(self.read('state'), 'paused\n')
+
+    def test_clock_behind_is_einval(self):
+        self.write('clock', '+5s\n')
+        self.assert_errno(errno.EINVAL, self.write, 'clock', '1.5s')
+        self.assertEqual(self.read('clock'), '5000000000\n')
+        # The clock itself is not behind: it is a stop right here.
+        self.assertEqual(self.write('clock', '5s'), 2)
+        self.assertEqual(self.read('clock'), '5000000000\n')
+
+    def test_clock_bad_text(self):
+        for text in ['garbage', '\n', '+', '1x', '5s\n\n']:
+            self.assert_errno(errno.EINVAL, self.write, 'clock', text)
+        self.assertEqual(self.read('clock'), '0\n')
+
+    def test_write_too_big(self):
+        with self.assertRaises(OSError):
+            self.write('clock', '1' * 5000)
+        self.assertEqual(self.read('clock'), '0\n')
+
+    def test_socket_is_read_only(self):
+        with self.assertRaises(PermissionError):
+            with open(self.path('socket'), 'w') as f:
+                f.write('x\n')
+        with self.assertRaises(PermissionError):
+            os.truncate(self.path('socket'), 0)
+        if os.getuid() != 0:  # root passes access(2) whatever the mode
+            self.assertFalse(os.access(self.path('socket'), os.W_OK))
+        self.assertTrue(os.access(self.path('clock'), os.W_OK))
+        self.assertEqual(self.read('socket'), self.sock + '\n')
+
+    def test_shell_redirect(self):
+        subprocess.run(['sh', '-c', 'echo +1ms > clock'], cwd=self.mnt,
+                       check=True)
+        self.assertEqual(self.read('clock'), '1000000\n')
+        # Plain truncate (what O_TRUNC is without atomic_o_trunc) works.
+        os.truncate(self.path('clock'), 0)
+        self.assertEqual(self.read('clock'), '1000000\n')
+
+    def test_chmod_refused(self):
+        with self.assertRaises(PermissionError):
+            os.chmod(self.path('clock'), 0o600)
+
+    def test_create_refused(self):
+        with self.assertRaises(PermissionError):
+            open(self.path('new'), 'w')
+        with self.assertRaises(PermissionError):
+            os.mkdir(self.path('dir'))
+        with self.assertRaises(PermissionError):
+            os.unlink(self.path('clock'))
+        self.assertEqual(sorted(os.listdir(self.mnt)), TOP)
+
+    def test_state(self):
+        self.assertEqual(self.read('state'), 'paused\n')
+        self.assertEqual(self.write('state', 'run'), 3)
+        self.assertEqual(self.read('state'), 'running\n')
+        self.assertEqual(self.write('state', 'pause\n'), 6)
+        self.assertEqual(self.read('state'), 'paused\n')
+        for text in ['bogus', 'run\n\n', 'Run', ' run', 'pause ', '\n']:
+            self.assert_errno(errno.EINVAL, self.write, 'state', text)
+        self.assertEqual(self.read('state'), 'paused\n')
+
+    def test_tod(self):
+        self.write('tod', '1700000000s\n')
+        self.assertEqual(self.read('tod'), '1700000000000000000\n')
+        self.write('tod', '+1s')
+        self.assertEqual(self.read('tod'), '1700000001000000000\n')
+        self.write('tod', '42')
+        self.assertEqual(self.read('tod'), '42\n')
+        self.assert_errno(errno.EINVAL, self.write, 'tod', 'soon')
+        self.assertEqual(self.read('tod'), '42\n')
+
+    def test_sizes_and_cat(self):
+        for name in ['clock', 'state', 'socket', 'tod']:
+            text = self.read(name)
+            size = os.stat(self.path(name)).st_size
+            self.assertIn(size, (0, len(text)), name)
+            out = subprocess.run(['cat', self.path(name)],
+                                 capture_output=True, text=True,
+                                 check=True).stdout
+            self.assertEqual(out, text, name)
+
+    def test_odd_offsets(self):
+        fd = os.open(self.path('socket'), os.O_RDONLY)
+        try:
+            text = (self.sock + '\n').encode()
+            self.assertEqual(os.pread(fd, 2, 3), text[3:5])
+            self.assertEqual(os.pread(fd, 100, len(text) - 1), b'\n')
+            self.assertEqual(os.pread(fd, 100, len(text)), b'')
+            self.assertEqual(os.pread(fd, 100, len(text) + 1000), b'')
+            os.lseek(fd, 1, os.SEEK_SET)
+            self.assertEqual(os.read(fd, 3), text[1:4])
+        finally:
+            os.close(fd)
+
+    def test_reread_at_zero_is_fresh(self):
+        fd = os.open(self.path('clock'), os.O_RDONLY)
+        try:
+            self.assertEqual(os.pread(fd, 100, 0), b'0\n')
+            self.write('clock', '+2s')
+            self.assertEqual(os.pread(fd, 100, 0), b'2000000000\n')
+        finally:
+            os.close(fd)
+
+    def test_clients_empty(self):
+        self.assertEqual(os.listdir(self.path('clients')), [])
+
+    def test_find(self):
+        self.connect(42)
+        self.assertTrue(wait_for(
+            lambda: os.path.exists(self.path('clients', '1', 'id'))))
+        out = subprocess.run(['find', self.mnt], capture_output=True,
+                             text=True, check=True).stdout
+        want = {self.mnt} | {self.path(n) for n in TOP}
+        want |= {self.path('clients', '1')}
+        want |= {self.path('clients', '1', n) for n in CLIENT_FILES}
+        self.assertEqual(set(out.split('\n')) - {''}, want)
+
+    # --- clients ---
+
+    def test_client(self):
+        s = self.connect()
+        self.assertTrue(wait_for(
+            lambda: os.path.isdir(self.path('clients', '1'))))
+        self.assertEqual(os.listdir(self.path('clients')), ['1'])
+        self.assertEqual(sorted(os.listdir(self.path('clients', '1'))),
+                         CLIENT_FILES)
+        self.assertEqual(self.read('clients', '1', 'id'), 'none\n')
+        self.assertEqual(self.read('clients', '1', 'state'), 'starting\n')
+
+        s.sendall(msg(OP_START, 1, 42))
+        self.assertTrue(wait_for(
+            lambda: self.read('clients', '1', 'id') == '42\n'))
+        # --paused: START's ACK is held.
+        self.assertEqual(self.read('clients', '1', 'state'), 'starting\n')
+        self.assertEqual(self.read('clients', '1', 'next_request'), 'none\n')
+        self.assertEqual(self.read('clients', '1', 'pid'),
+                         '%d\n' % os.getpid())
+
+        counters = self.read('clients', '1', 'counters')
+        self.assertTrue(counters.endswith('\n'))
+        lines = counters.splitlines()
+        for line in lines:
+            self.assertRegex(line, r'^(rx|tx)\.[a-z_]+ [0-9]+$')
+        self.assertIn('rx.start 1', lines)
+        rx = [l for l in lines if l.startswith('rx.')]
+        tx = [l for l in lines if l.startswith('tx.')]
+        self.assertEqual(len(rx), len(tx))
+        self.assertEqual(lines, rx + tx)  # received first, then sent
+        for name in CLIENT_FILES:
+            st = os.stat(self.path('clients', '1', name))
+            self.assertEqual(st.st_mode, 0o100444, name)
+        self.assertEqual(os.stat(self.path('clients', '1')).st_mode,
+                         0o040555)
+        with self.assertRaises(PermissionError):
+            open(self.path('clients', '1', 'id'), 'w')
+
+        # An open file keeps what it read; the client's entries go.
+        fd = os.open(self.path('clients', '1', 'id'), os.O_RDONLY)
+        self.addCleanup(os.close, fd)
+        old = os.stat(self.path('clients', '1', 'id'))
+        s.close()
+        self.assertTrue(wait_for(
+            lambda: not os.path.exists(self.path('clients', '1'))))
+        self.assertEqual(os.listdir(self.path('clients')), [])
+        self.assertEqual(os.pread(fd, 100, 0), b'42\n')
+        self.assertEqual(os.pread(fd, 100, 1), b'2\n')
+        with self.assertRaises(FileNotFoundError):
+            os.stat(self.path('clients', '1', 'id'))
+        with self.assertRaises(FileNotFoundError):
+            os.stat(self.path('clients', '1'))
+        # Its inode is not handed to anyone else.
+        self.assertNotIn(old.st_ino, [os.stat(self.path(n)).st_ino
+                                      for n in TOP])
+
+    def test_client_numbers_not_reused(self):
+        a = self.connect(1)
+        self.assertTrue(wait_for(
+            lambda: os.path.isdir(self.path('clients', '1'))))
+        a.close()
+        self.assertTrue(wait_for(
+            lambda: os.listdir(self.path('clients')) == []))
+        self.connect(2)
+        self.assertTrue(wait_for(
+            lambda: os.listdir(self.path('clients')) == ['2']))
+        self.assertFalse(os.path.exists(self.path('clients', '1')))
+
+    # --- parked writes ---
+
+    def held_client(self):
+        """A client whose START is held, then granted by an advance: it
+        runs and never says WAIT on its own, so the clock stands still."""
+        s = self.connect(7)
+        self.assertTrue(wait_for(
+            lambda: os.path.exists(self.path('clients', '1', 'id')) and
+            self.read('clients', '1', 'id') == '7\n'))
+        return s
+
+    def test_clock_write_waits_for_client(self):
+        s = self.held_client()
+        p = self.writer('clock', '+1s')
+        # The client runs now (START's ACK went out); the clock stands.
+        self.assertTrue(wait_for(
+            lambda: self.read('clients', '1', 'state') == 'running\n'))
+        time.sleep(0.2)
+        self.assertIsNone(p.poll(), 'the write returned early')
+        self.assertEqual(self.read('clock'), '0\n')
+        # Asks for 2 s and waits: nothing before the stop point at 1 s.
+        s.sendall(msg(OP_REQUEST, 2, 2000000000) + msg(OP_WAIT, 3, 0))
+        self.assertEqual(self.finish(p), 'ok 3\n')
+        self.assertEqual(self.read('clock'), '1000000000\n')
+        self.assertEqual(self.read('state'), 'paused\n')
+
+    def test_clock_write_interrupted(self):
+        self.held_client()
+        p = self.writer('clock', '+1s')
+        self.assertTrue(wait_for(
+            lambda: self.read('clients', '1', 'state') == 'running\n'))
+        time.sleep(0.2)
+        self.assertIsNone(p.poll(), 'the write returned early')
+        p.send_signal(signal.SIGUSR1)
+        self.assertEqual(self.finish(p), 'interrupted\n')
+        # Giving up on the advance pauses the calendar.
+        self.assertEqual(self.read('state'), 'paused\n')
+        self.assertEqual(self.read('clock'), '0\n')
+        # The daemon goes on answering.
+        self.assertEqual(sorted(os.listdir(self.mnt)), TOP)
+
+    def test_pause_waits_for_runner(self):
+        s = self.held_client()
+        self.write('state', 'run')
+        self.assertTrue(wait_for(
+            lambda: self.read('clients', '1', 'state') == 'running\n'))
+        p = self.writer('state', 'pause')
+        time.sleep(0.2)
+        self.assertIsNone(p.poll(), 'pause returned with a runner')
+        self.assertEqual(self.read('state'), 'paused\n')
+        s.sendall(msg(OP_REQUEST, 2, 1000) + msg(OP_WAIT, 3, 0))
+        self.assertEqual(self.finish(p), 'ok 5\n')
+        self.assertEqual(self.read('clients', '1', 'state'), 'waiting\n')
+        self.assertEqual(self.read('clients', '1', 'next_request'),
+                         '1000\n')
+
+    def test_pause_interrupted(self):
+        self.held_client()
+        self.write('state', 'run')
+        self.assertTrue(wait_for(
+            lambda: self.read('clients', '1', 'state') == 'running\n'))
+        p = self.writer('state', 'pause\n')
+        time.sleep(0.2)
+        self.assertIsNone(p.poll(), 'pause returned with a runner')
+        p.send_signal(signal.SIGUSR1)
+        self.assertEqual(self.finish(p), 'interrupted\n')
+        self.assertEqual(self.read('state'), 'paused\n')
+
+
+def main():
+    global TTFS
+    if not os.path.exists('/dev/fuse'):
+        print('skip: no /dev/fuse', file=sys.stderr)
+        sys.exit(77)
+    if len(sys.argv) < 2:
+        print('usage: %s BUILD_DIR [unittest args]' % sys.argv[0],
+              file=sys.stderr)
+        sys.exit(2)
+    TTFS = os.path.abspath(os.path.join(sys.argv[1], 'ttfs'))
+    unittest.main(argv=[sys.argv[0]] + sys.argv[2:], verbosity=2)
+
+
+if __name__ == '__main__':
+    main()
