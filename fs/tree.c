@@ -502,9 +502,13 @@ static int tree_park_try(struct tree *t, struct park *p)
 	}
 	switch (p->kind) {
 	case PARK_CLOCK:
-		if (cal_clock(t->cal) < p->target)
+		if (cal_clock(t->cal) >= p->target)
+			break;
+		if (cal_is_running(t->cal))
 			return 0;
-		break;
+		/* Paused before the target: the advance was called off. */
+		fuse_reply_err(p->req, ECANCELED);
+		return 1;
 	case PARK_PAUSE:
 		if (cal_runner(t->cal))
 			return 0;

@@ -429,6 +429,35 @@ class TreeTest(unittest.TestCase):
         # The daemon goes on answering.
         self.assertEqual(sorted(os.listdir(self.mnt)), TOP)
 
+    def test_pause_calls_off_a_blocked_advance(self):
+        s = self.held_client()
+        p = self.writer('clock', '+1s')
+        self.assertTrue(wait_for(
+            lambda: self.read('clients', '1', 'state') == 'running\n'))
+        # Another shell pauses while the advance is under way: the
+        # pause returns at the runner's WAIT, and the advance is called
+        # off with ECANCELED, the clock short of its target.
+        q = self.writer('state', 'pause')
+        self.assertTrue(wait_for(
+            lambda: self.read('state') == 'paused\n'))
+        s.sendall(msg(OP_REQUEST, 2, 500000000) + msg(OP_WAIT, 3, 0))
+        self.assertEqual(self.finish(q), 'ok 5\n')
+        self.assertEqual(self.finish(p), 'errno %d\n' % errno.ECANCELED)
+        self.assertEqual(self.read('clock'), '0\n')
+        self.assertEqual(self.read('state'), 'paused\n')
+
+    def test_run_lets_a_blocked_advance_go_past(self):
+        s = self.held_client()
+        p = self.writer('clock', '+1s')
+        self.assertTrue(wait_for(
+            lambda: self.read('clients', '1', 'state') == 'running\n'))
+        self.write('state', 'run')
+        # The write returns once the clock passes its target.
+        s.sendall(msg(OP_REQUEST, 2, 3000000000) + msg(OP_WAIT, 3, 0))
+        self.assertEqual(self.finish(p), 'ok 3\n')
+        self.assertEqual(self.read('clock'), '3000000000\n')
+        self.assertEqual(self.read('state'), 'running\n')
+
     def test_pause_waits_for_runner(self):
         s = self.held_client()
         self.write('state', 'run')
