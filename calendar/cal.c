@@ -281,12 +281,13 @@ void cal_free(struct cal *cal)
 
 	if (!cal)
 		return;
+	/* The heaps point into the clients: release them first. */
+	heap_release(&cal->queue);
+	heap_release(&cal->held);
 	for (c = cal->head; c; c = next) {
 		next = c->next;
 		free(c);
 	}
-	heap_release(&cal->queue);
-	heap_release(&cal->held);
 	free(cal);
 }
 

@@ -191,6 +191,16 @@ void sock_send(void *client_data, const struct um_timetravel_msg *msgs,
 
 	if (c->dead)
 		return;
+	if (log_debug_enabled()) {
+		unsigned int i;
+
+		for (i = 0; i < n; i++)
+			log_debug("client %llu <- %s seq=%u time=%llu%s",
+				  (unsigned long long)cal_client_number(c->cc),
+				  tt_op_name(msgs[i].op), msgs[i].seq,
+				  (unsigned long long)msgs[i].time,
+				  start_ack && i == 0 ? " fds=2" : "");
+	}
 	if (start_ack) {
 		/* Nothing can be queued before START's ACK. */
 		sock_send_start_ack(c, msgs);

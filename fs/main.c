@@ -433,9 +433,11 @@ int main(int argc, char **argv)
 		free(o.fuse_opts);
 		return 1;
 	}
-	log_info("ready: socket %s, mounted on %s", o.socket, o.mountpoint);
+	/* In the background, this goes to syslog: a script's terminal
+	 * stays quiet. */
 	if (!o.foreground)
 		daemon_detach(ready_fd);
+	log_info("ready: socket %s, mounted on %s", o.socket, o.mountpoint);
 	ev_run(d.loop, 0);
 	log_info("stopped");
 	daemon_stop(&d);
