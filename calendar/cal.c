@@ -9,6 +9,7 @@
  * - FREE_UNTIL is forgotten at every WAIT, so it goes out with each RUN.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,10 @@ struct cal_client {
 	uint32_t ack_next; /* seq its next ACK must carry */
 	uint64_t rx[TT_OP_COUNT];
 	uint64_t tx[TT_OP_COUNT];
+	bool frozen;
+	bool named;         /* name set by hand, not the default */
+	uint64_t frozen_at; /* the clock when frozen */
+	char name[CAL_NAME_MAX + 1];
 };
 
 struct cal {
@@ -54,7 +59,17 @@ struct cal {
 	 * current clock, whenever that is, so they are kept apart from
 	 * the queue, whose keys do not move. */
 	struct heap held;
+	struct heap waiters; /* until/ readers, earliest first */
+	struct cal_stats stats;
+	/* Pacing: simulated time may reach pace_sim0 + (wall - pace_wall0)
+	 * * pace, rebased at every change so the clock never jumps. */
+	double pace;
+	uint64_t pace_wall0, pace_sim0;
+	uint64_t wake_at; /* what we last asked ops->wake for */
 };
+
+/* How far ahead of the pace limit a runner may go unasked (wall ns). */
+#define CAL_PACE_STEP 10000000ull
 
 static const char *const op_names[TT_OP_COUNT] = {
 	"ack", "start", "request", "wait", "get",
@@ -99,6 +114,13 @@ static bool cal_client_before_id(const struct heap_node *an,
 	return a->number < b->number;
 }
 
+static bool cal_waiter_before(const struct heap_node *a,
+			      const struct heap_node *b)
+{
+	return ((const struct cal_waiter *)a)->t <
+	       ((const struct cal_waiter *)b)->t;
+}
+
 static void cal_changed(struct cal *cal)
 {
 	if (cal->ops->changed)
@@ -114,8 +136,18 @@ static void cal_send(struct cal *cal, struct cal_client *c,
 	for (i = 0; i < n; i++) {
 		if (msgs[i].op != UM_TIMETRAVEL_ACK)
 			msgs[i].seq = ++c->tx_seq;
-		if (msgs[i].op < TT_OP_COUNT)
+		if (msgs[i].op < TT_OP_COUNT) {
 			c->tx[msgs[i].op]++;
+			cal->stats.sent[msgs[i].op]++;
+		}
+		if (cal->ops->event) {
+			struct cal_event ev = {
+				.client = c, .msg = &msgs[i], .out = true,
+				.start_ack = start_ack && i == 0,
+			};
+
+			cal->ops->event(cal->data, &ev);
+		}
 	}
 	cal->ops->send(c->data, msgs, n, start_ack);
 }
@@ -134,6 +166,8 @@ static void cal_ack(struct cal *cal, struct cal_client *c, uint32_t seq,
 static int cal_queue_set(struct cal *cal, struct cal_client *c, uint64_t t)
 {
 	c->req = t;
+	if (c->frozen)
+		return 0; /* kept and shown, but holds nobody back */
 	if (heap_contains(&c->hn)) {
 		heap_update(&cal->queue, &c->hn);
 		return 0;
@@ -179,10 +213,64 @@ static void cal_clock_to(struct cal *cal, uint64_t t)
 		cal->clock = t;
 }
 
+/* The earliest until/ target still ahead of the clock. */
+static uint64_t cal_waiters_bound(struct cal *cal, uint64_t fu)
+{
+	struct heap_node *n;
+
+	/* Waiters already reached are the tree's to answer; drop them from
+	 * the bound so they do not pin FREE_UNTIL to the past. */
+	while ((n = heap_top(&cal->waiters)) &&
+	       ((struct cal_waiter *)n)->t <= cal->clock)
+		heap_remove(&cal->waiters, n);
+	if (n && ((struct cal_waiter *)n)->t < fu)
+		fu = ((struct cal_waiter *)n)->t;
+	return fu;
+}
+
+/* The simulated time pacing allows at wall time `wall`. */
+static uint64_t cal_pace_limit(const struct cal *cal, uint64_t wall)
+{
+	double d;
+
+	if (wall <= cal->pace_wall0)
+		return cal->pace_sim0;
+	d = (double)(wall - cal->pace_wall0) * cal->pace;
+	if (d >= (double)(TT_TIME_MAX - cal->pace_sim0))
+		return TT_TIME_MAX;
+	return cal->pace_sim0 + (uint64_t)d;
+}
+
+/* The wall time at which pacing allows simulated time t. */
+static uint64_t cal_pace_when(const struct cal *cal, uint64_t t)
+{
+	double d = (double)(t - cal->pace_sim0) / cal->pace;
+
+	if (d >= (double)(UINT64_MAX - cal->pace_wall0))
+		return CAL_TIME_NONE;
+	return cal->pace_wall0 + (uint64_t)d + 1;
+}
+
+static void cal_pace_rebase(struct cal *cal)
+{
+	if (cal->pace > 0) {
+		cal->pace_wall0 = cal->ops->now(cal->data);
+		cal->pace_sim0 = cal->clock;
+	}
+}
+
+static void cal_wake(struct cal *cal, uint64_t when)
+{
+	if (cal->wake_at == when || !cal->ops->wake)
+		return;
+	cal->wake_at = when;
+	cal->ops->wake(cal->data, when);
+}
+
 /* How far the runner may go without asking, on the calendar's clock:
  * up to the earliest other request, the stop point, and a quantum, so
  * that a pause or an advance takes effect promptly. */
-static uint64_t cal_free_until(const struct cal *cal)
+static uint64_t cal_free_until(struct cal *cal)
 {
 	struct cal_client *next = cal_queue_top(cal);
 	uint64_t fu = cal->clock + cal->cfg.quantum;
@@ -193,6 +281,14 @@ static uint64_t cal_free_until(const struct cal *cal)
 		fu = cal_client_due(cal, next);
 	if (cal->stop_at < fu)
 		fu = cal->stop_at;
+	fu = cal_waiters_bound(cal, fu);
+	if (cal->pace > 0) {
+		uint64_t lim = cal_pace_limit(cal, cal->ops->now(cal->data) +
+						   CAL_PACE_STEP);
+
+		if (lim < fu)
+			fu = lim;
+	}
 	return fu;
 }
 
@@ -207,6 +303,7 @@ static void cal_grant(struct cal *cal, struct cal_client *c)
 	uint64_t t = c->req;
 
 	cal->runner = c;
+	cal->stats.grants++;
 	if (c->state == CAL_CLIENT_HELD) {
 		struct um_timetravel_msg ack = {
 			.op = UM_TIMETRAVEL_ACK, .seq = c->start_seq,
@@ -238,14 +335,37 @@ static void cal_grant(struct cal *cal, struct cal_client *c)
 static void cal_schedule(struct cal *cal)
 {
 	struct cal_client *c;
+	uint64_t due, lim = CAL_TIME_NONE;
 
-	if (cal->runner || !cal->run)
+	if (cal->runner || !cal->run) {
+		cal_wake(cal, CAL_TIME_NONE);
 		return;
+	}
 	c = cal_queue_top(cal);
+	due = c ? cal_client_due(cal, c) : CAL_TIME_NONE;
+	if (cal->stop_at != CAL_TIME_NONE && due >= cal->stop_at)
+		due = cal->stop_at; /* a jump to the stop point */
+	if (due == CAL_TIME_NONE) {
+		cal_wake(cal, CAL_TIME_NONE);
+		cal_changed(cal);
+		return;
+	}
+	if (cal->pace > 0) {
+		lim = cal_pace_limit(cal, cal->ops->now(cal->data));
+		if (due > lim) {
+			/* Not yet: the clock creeps up to what the wall allows
+			 * (nobody asks before), and we come back in time. */
+			cal_clock_to(cal, lim);
+			cal_wake(cal, cal_pace_when(cal, due));
+			cal_changed(cal);
+			return;
+		}
+	}
+	cal_wake(cal, CAL_TIME_NONE);
 	if (c && (cal->stop_at == CAL_TIME_NONE ||
 		  cal_client_due(cal, c) < cal->stop_at)) {
 		cal_grant(cal, c);
-	} else if (cal->stop_at != CAL_TIME_NONE) {
+	} else {
 		/* Nobody asks for time before the stop point: jump there. */
 		cal_clock_to(cal, cal->stop_at);
 		cal->stop_at = CAL_TIME_NONE;
@@ -272,6 +392,8 @@ struct cal *cal_new(const struct cal_config *cfg, const struct cal_ops *ops,
 	cal->next_number = 1;
 	heap_init(&cal->queue, cal_client_before);
 	heap_init(&cal->held, cal_client_before_id);
+	heap_init(&cal->waiters, cal_waiter_before);
+	cal->wake_at = CAL_TIME_NONE;
 	return cal;
 }
 
@@ -284,6 +406,7 @@ void cal_free(struct cal *cal)
 	/* The heaps point into the clients: release them first. */
 	heap_release(&cal->queue);
 	heap_release(&cal->held);
+	heap_release(&cal->waiters);
 	for (c = cal->head; c; c = next) {
 		next = c->next;
 		free(c);
@@ -299,8 +422,50 @@ struct cal_client *cal_runner(const struct cal *cal) { return cal->runner; }
 uint64_t cal_stop_at(const struct cal *cal) { return cal->stop_at; }
 unsigned int cal_client_count(const struct cal *cal) { return cal->nclients; }
 
+void cal_stats(const struct cal *cal, struct cal_stats *st)
+{
+	*st = cal->stats;
+	st->clients_ever = cal->next_number - 1;
+	st->clients_now = cal->nclients;
+}
+
+int cal_set_pace(struct cal *cal, double pace)
+{
+	if (!(pace >= 0) || pace > 1e12 || (pace > 0 && !cal->ops->now))
+		return -EINVAL;
+	cal->pace = pace;
+	cal_pace_rebase(cal);
+	cal_schedule(cal);
+	return 0;
+}
+
+double cal_pace(const struct cal *cal) { return cal->pace; }
+
+void cal_tick(struct cal *cal)
+{
+	cal->wake_at = CAL_TIME_NONE;
+	cal_schedule(cal);
+}
+
+void cal_waiter_add(struct cal *cal, struct cal_waiter *w, uint64_t t)
+{
+	w->t = t;
+	w->hn.idx = HEAP_NONE;
+	/* Without memory for the bound, the waiter is still answered, only
+	 * later in simulated time: not worth failing the read for. */
+	if (t > cal->clock)
+		(void)heap_insert(&cal->waiters, &w->hn);
+}
+
+void cal_waiter_remove(struct cal *cal, struct cal_waiter *w)
+{
+	heap_remove(&cal->waiters, &w->hn);
+}
+
 void cal_set_run(struct cal *cal, bool run)
 {
+	if (run && !cal->run)
+		cal_pace_rebase(cal); /* no burst to catch up a pause */
 	cal->run = run;
 	cal->stop_at = CAL_TIME_NONE;
 	cal_schedule(cal);
@@ -311,6 +476,8 @@ int cal_advance(struct cal *cal, uint64_t t)
 {
 	if (t < cal->clock || t > TT_TIME_MAX)
 		return -EINVAL;
+	if (!cal->run)
+		cal_pace_rebase(cal);
 	cal->stop_at = t;
 	cal->run = true;
 	cal_schedule(cal);
@@ -331,6 +498,8 @@ struct cal_client *cal_client_new(struct cal *cal, void *client_data,
 	c->req = CAL_TIME_NONE;
 	c->hn.idx = HEAP_NONE;
 	c->ack_next = 1;
+	snprintf(c->name, sizeof(c->name), "client-%llu",
+		 (unsigned long long)c->number);
 	c->prev = cal->tail;
 	if (cal->tail)
 		cal->tail->next = c;
@@ -346,8 +515,9 @@ void cal_client_free(struct cal *cal, struct cal_client *c)
 {
 	if (!c)
 		return;
-	heap_remove(c->state == CAL_CLIENT_HELD ? &cal->held : &cal->queue,
-		    &c->hn);
+	if (!c->frozen)
+		heap_remove(c->state == CAL_CLIENT_HELD ? &cal->held :
+			    &cal->queue, &c->hn);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -381,7 +551,10 @@ static int cal_on_start(struct cal *cal, struct cal_client *c,
 	c->has_id = true;
 	c->start_seq = m->seq;
 	c->state = CAL_CLIENT_HELD;
-	if (heap_insert(&cal->held, &c->hn) < 0)
+	if (!c->named)
+		snprintf(c->name, sizeof(c->name), "id-%llu",
+			 (unsigned long long)c->id);
+	if (!c->frozen && heap_insert(&cal->held, &c->hn) < 0)
 		return cal_fail(why, "out of memory");
 	cal->started++;
 	if (cal->cfg.expect && !cal->expect_met &&
@@ -446,9 +619,15 @@ int cal_client_input(struct cal *cal, struct cal_client *c,
 {
 	uint64_t t;
 
+	if (cal->ops->event) {
+		struct cal_event ev = { .client = c, .msg = m };
+
+		cal->ops->event(cal->data, &ev);
+	}
 	if (m->op >= TT_OP_COUNT)
 		return cal_fail(why, "unknown op");
 	c->rx[m->op]++;
+	cal->stats.received[m->op]++;
 	if (m->op == UM_TIMETRAVEL_START)
 		return cal_on_start(cal, c, m, why);
 	if (c->state == CAL_CLIENT_NEW)
@@ -470,8 +649,9 @@ int cal_client_input(struct cal *cal, struct cal_client *c,
 		cal_schedule(cal);
 		return 0;
 	case UM_TIMETRAVEL_GET:
-		/* The answer becomes the client's time: never backwards. */
-		t = cal->clock > c->given ? cal->clock : c->given;
+		/* The answer becomes the client's time: never backwards.
+		 * A frozen client's time stands, like a stopped machine's. */
+		t = cal->clock > c->given && !c->frozen ? cal->clock : c->given;
 		c->given = t;
 		cal_ack(cal, c, m->seq, cal_to_client(c, t));
 		return 0;
@@ -520,6 +700,67 @@ struct cal_client *cal_client_find(const struct cal *cal, uint64_t number)
 	return NULL;
 }
 
+void cal_client_set_frozen(struct cal *cal, struct cal_client *c, bool on)
+{
+	if (c->frozen == on)
+		return;
+	if (on) {
+		c->frozen_at = cal->clock;
+		heap_remove(c->state == CAL_CLIENT_HELD ? &cal->held :
+			    &cal->queue, &c->hn);
+		c->frozen = true;
+	} else {
+		/* Its clock stood still while the others went on: shift its
+		 * time base by what it lost, so its request (and RUN, in its
+		 * own time) stays exactly what it asked for. */
+		uint64_t lost = cal->clock - c->frozen_at;
+
+		c->frozen = false;
+		if (c->state != CAL_CLIENT_NEW && c->state != CAL_CLIENT_HELD) {
+			c->offset += lost;
+			c->given += lost;
+		}
+		if (c->state == CAL_CLIENT_HELD) {
+			(void)heap_insert(&cal->held, &c->hn);
+		} else if (c->req != CAL_TIME_NONE) {
+			uint64_t t = c->req + lost;
+
+			if (t >= TT_TIME_MAX)
+				cal_queue_clear(cal, c);
+			else
+				(void)cal_queue_set(cal, c, t);
+		}
+	}
+	cal_schedule(cal);
+}
+
+bool cal_client_frozen(const struct cal_client *c) { return c->frozen; }
+
+int cal_client_kick(struct cal *cal, struct cal_client *c)
+{
+	if (!cal->ops->kick)
+		return -ENOTSUP;
+	cal->ops->kick(c->data);
+	return 0;
+}
+
+int cal_client_set_name(struct cal_client *c, const char *name, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > CAL_NAME_MAX)
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (name[i] <= ' ' || name[i] > '~' || name[i] == '/')
+			return -EINVAL;
+	memcpy(c->name, name, len);
+	c->name[len] = '\0';
+	c->named = true;
+	return 0;
+}
+
+const char *cal_client_name(const struct cal_client *c) { return c->name; }
+uint64_t cal_client_offset(const struct cal_client *c) { return c->offset; }
 uint64_t cal_client_number(const struct cal_client *c) { return c->number; }
 
 bool cal_client_id(const struct cal_client *c, uint64_t *id)

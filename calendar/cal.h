@@ -16,9 +16,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "heap.h"
 #include "proto.h"
 
 #define CAL_TIME_NONE UINT64_MAX
+#define CAL_NAME_MAX 31 /* a client's label, in bytes */
 
 struct cal;
 struct cal_client;
@@ -28,6 +30,24 @@ enum cal_client_state {
 	CAL_CLIENT_HELD,    /* START received, its ACK held */
 	CAL_CLIENT_RUNNING, /* from RUN (or START's ACK) until WAIT */
 	CAL_CLIENT_WAITING, /* sent WAIT, waits for RUN */
+};
+
+/* One message in or out, for traces and timelines. */
+struct cal_event {
+	struct cal_client *client;
+	const struct um_timetravel_msg *msg;
+	bool out;       /* calendar -> client */
+	bool start_ack; /* out: the ACK that lets a held START run */
+};
+
+/*
+ * A reader of until/T: wants the clock at t.  The calendar takes control
+ * back there (FREE_UNTIL stops at t) so the reader hears of it promptly.
+ * Owned by the caller; the core only links it.
+ */
+struct cal_waiter {
+	struct heap_node hn;
+	uint64_t t;
 };
 
 struct cal_ops {
@@ -41,6 +61,23 @@ struct cal_ops {
 		     unsigned int n, bool start_ack);
 	/* Something visible changed (clock, state, a client's state). */
 	void (*changed)(void *data);
+	/* Optional: every message in and out. */
+	void (*event)(void *data, const struct cal_event *ev);
+	/* Optional: cut the client off (it leaves through cal_client_free
+	 * later, from the adapter's loop). */
+	void (*kick)(void *client_data);
+	/* Wall clock, ns (monotonic), for pacing; NULL: no pacing. */
+	uint64_t (*now)(void *data);
+	/* Call cal_tick() at wall time `when` (CAL_TIME_NONE: never). */
+	void (*wake)(void *data, uint64_t when);
+};
+
+struct cal_stats {
+	uint64_t grants; /* RUNs, and START ACKs that let a client run */
+	uint64_t received[TT_OP_COUNT];
+	uint64_t sent[TT_OP_COUNT];
+	uint64_t clients_ever;
+	unsigned int clients_now;
 };
 
 struct cal_config {
@@ -68,6 +105,21 @@ struct cal_client *cal_runner(const struct cal *cal);
 /* The pending stop point of an advance, or CAL_TIME_NONE. */
 uint64_t cal_stop_at(const struct cal *cal);
 unsigned int cal_client_count(const struct cal *cal);
+void cal_stats(const struct cal *cal, struct cal_stats *st);
+
+/*
+ * Pace: 0, as fast as possible; 1, simulated time follows the wall clock;
+ * any other ratio of simulated to wall time.  -EINVAL when negative, not
+ * finite, or pacing is not wired (no now/wake ops).  Rebased at every
+ * change, so the clock never jumps.
+ */
+int cal_set_pace(struct cal *cal, double pace);
+double cal_pace(const struct cal *cal);
+/* The wake time asked for through ops->wake has come. */
+void cal_tick(struct cal *cal);
+
+void cal_waiter_add(struct cal *cal, struct cal_waiter *w, uint64_t t);
+void cal_waiter_remove(struct cal *cal, struct cal_waiter *w);
 
 /* Let the simulation run with no stop point (`run`), or pause it. */
 void cal_set_run(struct cal *cal, bool run);
@@ -97,6 +149,19 @@ struct cal_client *cal_client_first(const struct cal *cal);
 struct cal_client *cal_client_next(const struct cal *cal,
 				   const struct cal_client *c);
 struct cal_client *cal_client_find(const struct cal *cal, uint64_t number);
+
+/* Frozen: never given runtime, and holds nobody back; thawed, it runs
+ * at its own requested time, its offset grown by the time it lost. */
+void cal_client_set_frozen(struct cal *cal, struct cal_client *c, bool on);
+bool cal_client_frozen(const struct cal_client *c);
+/* Ask the adapter to cut the client off; -ENOTSUP without a kick op. */
+int cal_client_kick(struct cal *cal, struct cal_client *c);
+/* A label for traces: 1 to CAL_NAME_MAX printable bytes, no '/' or
+ * spaces; -EINVAL otherwise.  Default "id-ID" (before START, "client-N"). */
+int cal_client_set_name(struct cal_client *c, const char *name, size_t len);
+const char *cal_client_name(const struct cal_client *c);
+/* Its time 0 on the calendar's clock. */
+uint64_t cal_client_offset(const struct cal_client *c);
 
 uint64_t cal_client_number(const struct cal_client *c);
 /* The ID from START; false if START has not come yet. */

@@ -35,6 +35,34 @@ static void rec_send(void *data, const struct um_timetravel_msg *m,
 
 static const struct cal_ops rec_ops = { .send = rec_send };
 
+/* A fake wall clock and the wake-ups asked of it, for pacing. */
+static uint64_t fake_wall;
+static uint64_t fake_wake = CAL_TIME_NONE;
+static unsigned int kicked;
+
+static uint64_t fake_now(void *data)
+{
+	(void)data;
+	return fake_wall;
+}
+
+static void fake_wake_at(void *data, uint64_t when)
+{
+	(void)data;
+	fake_wake = when;
+}
+
+static void fake_kick(void *client_data)
+{
+	(void)client_data;
+	kicked++;
+}
+
+static const struct cal_ops wall_ops = {
+	.send = rec_send, .now = fake_now, .wake = fake_wake_at,
+	.kick = fake_kick,
+};
+
 static struct cal *mk(bool paused)
 {
 	struct cal_config cfg = { .quantum = 1000000, .tod = 1000, .paused = paused };
@@ -544,6 +572,173 @@ static void test_numbers_never_reused(void)
 	cal_free(cal);
 }
 
+
+static void test_pace_follows_wall_clock(void)
+{
+	struct cal_config cfg = { .quantum = 1000000000ull };
+	struct cal *cal;
+	struct fake a;
+
+	fake_wall = 1000;
+	cal = cal_new(&cfg, &wall_ops, NULL);
+	CHECK_EQ(cal_set_pace(cal, 1.0), 0);
+	CHECK_EQ(cal_set_pace(cal, -1.0), -EINVAL);
+	join(cal, &a);
+	say(cal, &a, UM_TIMETRAVEL_START, 1);
+	say(cal, &a, UM_TIMETRAVEL_REQUEST, 500000000); /* 0.5 s */
+	say(cal, &a, UM_TIMETRAVEL_WAIT, 0);
+	/* No wall time has passed: no grant, a wake-up at 0.5 s of wall */
+	CHECK(cal_runner(cal) == NULL);
+	CHECK_EQ(fake_wake, 1000 + 500000000 + 1);
+	fake_wall += 200000000; /* 0.2 s later: early tick, still not */
+	cal_tick(cal);
+	CHECK(cal_runner(cal) == NULL);
+	CHECK_EQ(cal_clock(cal), 200000000); /* crept up with the wall */
+	fake_wall = fake_wake;
+	cal_tick(cal);
+	CHECK(cal_runner(cal) == a.cc);
+	CHECK_EQ(last_op(&a, UM_TIMETRAVEL_RUN)->time, 500000000);
+	/* FREE_UNTIL stays within a pacing step of the wall */
+	CHECK(last_op(&a, UM_TIMETRAVEL_FREE_UNTIL)->time <= 500000000 + 10000001);
+	/* 0 runs flat out again, from where the clock is */
+	ack_all(cal, &a);
+	say(cal, &a, UM_TIMETRAVEL_REQUEST, 9000000000ull);
+	say(cal, &a, UM_TIMETRAVEL_WAIT, 0);
+	CHECK(cal_runner(cal) == NULL);
+	CHECK_EQ(cal_set_pace(cal, 0), 0);
+	CHECK(cal_runner(cal) == a.cc);
+	CHECK_EQ(cal_clock(cal), 9000000000ull);
+	cal_free(cal);
+}
+
+static void test_pace_needs_a_wall_clock(void)
+{
+	struct cal *cal = mk(false);
+
+	CHECK_EQ(cal_set_pace(cal, 1.0), -EINVAL);
+	CHECK_EQ(cal_set_pace(cal, 0), 0);
+	cal_free(cal);
+}
+
+static void test_freeze_and_thaw(void)
+{
+	struct fake a, b;
+	struct cal *cal = a_waits_b_runs(&a, &b, 1000);
+	const struct um_timetravel_msg *m;
+
+	cal_client_set_frozen(cal, a.cc, true);
+	CHECK(cal_client_frozen(a.cc));
+	CHECK_EQ(cal_client_request(a.cc), 1000); /* still shown */
+	say(cal, &b, UM_TIMETRAVEL_REQUEST, 5000);
+	say(cal, &b, UM_TIMETRAVEL_WAIT, 0);
+	/* a holds nobody back: b runs past a's request */
+	m = last_op(&b, UM_TIMETRAVEL_RUN);
+	CHECK(m && m->time == 5000);
+	m = last_op(&b, UM_TIMETRAVEL_FREE_UNTIL);
+	CHECK(m && m->time == 5000 + 1000000);
+	CHECK_EQ(cal_clock(cal), 5000);
+	say(cal, &a, UM_TIMETRAVEL_GET, 0); /* its time stands */
+	CHECK_EQ(last(&a)->time, 0);
+	ack_all(cal, &b);
+	say(cal, &b, UM_TIMETRAVEL_REQUEST, 8000);
+	say(cal, &b, UM_TIMETRAVEL_WAIT, 0);
+	CHECK_EQ(cal_clock(cal), 8000);
+	/* thawed at 8000, frozen at 0: it lost 8000 ns, and runs now, at
+	 * exactly the time it asked for, in its own time */
+	cal_client_set_frozen(cal, a.cc, false);
+	CHECK_EQ(cal_client_request(a.cc), 9000);
+	CHECK_EQ(cal_client_offset(a.cc), 8000);
+	ack_all(cal, &b);
+	say(cal, &b, UM_TIMETRAVEL_REQUEST, 20000);
+	say(cal, &b, UM_TIMETRAVEL_WAIT, 0);
+	m = last_op(&a, UM_TIMETRAVEL_RUN);
+	CHECK(m && m->time == 1000);
+	CHECK(cal_runner(cal) == a.cc);
+	CHECK_EQ(cal_clock(cal), 9000);
+	cal_free(cal);
+}
+
+static void test_frozen_held_start(void)
+{
+	struct cal *cal = mk(true);
+	struct fake a;
+
+	join(cal, &a);
+	say(cal, &a, UM_TIMETRAVEL_START, 1);
+	cal_client_set_frozen(cal, a.cc, true);
+	CHECK_EQ(cal_advance(cal, 3000), 0);
+	CHECK_EQ(a.start_acks, 0);
+	CHECK_EQ(cal_clock(cal), 3000); /* jumped: nobody holds it back */
+	cal_client_set_frozen(cal, a.cc, false);
+	cal_set_run(cal, true);
+	CHECK_EQ(a.start_acks, 1);
+	cal_free(cal);
+}
+
+static void test_waiter_bounds_free_until(void)
+{
+	struct cal *cal = mk(false);
+	struct cal_waiter w, old;
+	struct fake a;
+
+	cal_waiter_add(cal, &w, 700);
+	cal_waiter_add(cal, &old, 0); /* already reached: no bound */
+	start_and_wait(cal, &a, 1, 100);
+	CHECK_EQ(last_op(&a, UM_TIMETRAVEL_FREE_UNTIL)->time, 700);
+	cal_waiter_remove(cal, &w);
+	cal_waiter_remove(cal, &old);
+	ack_all(cal, &a);
+	say(cal, &a, UM_TIMETRAVEL_REQUEST, 200);
+	say(cal, &a, UM_TIMETRAVEL_WAIT, 0);
+	CHECK_EQ(last_op(&a, UM_TIMETRAVEL_FREE_UNTIL)->time, 200 + 1000000);
+	cal_free(cal);
+}
+
+static void test_names(void)
+{
+	struct cal *cal = mk(true);
+	struct fake a;
+
+	join(cal, &a);
+	CHECK(strcmp(cal_client_name(a.cc), "client-1") == 0);
+	say(cal, &a, UM_TIMETRAVEL_START, 42);
+	CHECK(strcmp(cal_client_name(a.cc), "id-42") == 0);
+	CHECK_EQ(cal_client_set_name(a.cc, "router", 6), 0);
+	CHECK(strcmp(cal_client_name(a.cc), "router") == 0);
+	CHECK_EQ(cal_client_set_name(a.cc, "", 0), -EINVAL);
+	CHECK_EQ(cal_client_set_name(a.cc, "a b", 3), -EINVAL);
+	CHECK_EQ(cal_client_set_name(a.cc, "a/b", 3), -EINVAL);
+	CHECK_EQ(cal_client_set_name(a.cc, "x\n", 2), -EINVAL);
+	CHECK_EQ(cal_client_set_name(a.cc,
+		"0123456789012345678901234567890123", 34), -EINVAL);
+	CHECK(strcmp(cal_client_name(a.cc), "router") == 0);
+	cal_free(cal);
+}
+
+static void test_stats_and_kick(void)
+{
+	struct cal_config cfg = { .quantum = 1000 };
+	struct cal *cal = cal_new(&cfg, &wall_ops, NULL);
+	struct cal_stats st;
+	struct fake a;
+
+	start_and_wait(cal, &a, 1, 100);
+	cal_stats(cal, &st);
+	CHECK_EQ(st.grants, 2); /* START's ACK, then RUN */
+	CHECK_EQ(st.received[UM_TIMETRAVEL_REQUEST], 1);
+	CHECK_EQ(st.sent[UM_TIMETRAVEL_RUN], 1);
+	CHECK_EQ(st.clients_ever, 1);
+	CHECK_EQ(st.clients_now, 1);
+	kicked = 0;
+	CHECK_EQ(cal_client_kick(cal, a.cc), 0);
+	CHECK_EQ(kicked, 1);
+	cal_free(cal);
+	cal = mk(false);
+	join(cal, &a);
+	CHECK_EQ(cal_client_kick(cal, a.cc), -ENOTSUP);
+	cal_free(cal);
+}
+
 TEST_LIST(T(test_start_ack_at_once_when_running),
 	  T(test_start_held_while_paused),
 	  T(test_held_starts_released_by_id),
@@ -565,4 +760,11 @@ TEST_LIST(T(test_start_ack_at_once_when_running),
 	  T(test_expect),
 	  T(test_broadcast),
 	  T(test_free_until_below_s64_max),
-	  T(test_numbers_never_reused))
+	  T(test_numbers_never_reused),
+	  T(test_pace_follows_wall_clock),
+	  T(test_pace_needs_a_wall_clock),
+	  T(test_freeze_and_thaw),
+	  T(test_frozen_held_start),
+	  T(test_waiter_bounds_free_until),
+	  T(test_names),
+	  T(test_stats_and_kick))
