@@ -515,6 +515,11 @@ void cal_client_free(struct cal *cal, struct cal_client *c)
 {
 	if (!c)
 		return;
+	if (cal->ops->event) {
+		struct cal_event ev = { .client = c };
+
+		cal->ops->event(cal->data, &ev);
+	}
 	if (!c->frozen)
 		heap_remove(c->state == CAL_CLIENT_HELD ? &cal->held :
 			    &cal->queue, &c->hn);

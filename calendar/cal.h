@@ -35,7 +35,7 @@ enum cal_client_state {
 /* One message in or out, for traces and timelines. */
 struct cal_event {
 	struct cal_client *client;
-	const struct um_timetravel_msg *msg;
+	const struct um_timetravel_msg *msg; /* NULL: the client leaves */
 	bool out;       /* calendar -> client */
 	bool start_ack; /* out: the ACK that lets a held START run */
 };

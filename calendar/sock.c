@@ -236,6 +236,15 @@ void sock_send(void *client_data, const struct um_timetravel_msg *msgs,
 	sock_dirty_add(c->srv, c);
 }
 
+void sock_kick(void *client_data)
+{
+	struct sock_client *c = client_data;
+
+	if (!c->dead)
+		c->dead = "disconnected through the tree";
+	sock_dirty_add(c->srv, c);
+}
+
 void sock_flush(struct sock_server *s)
 {
 	/* Dropping a client may hand the turn on and queue more: loop. */

@@ -26,6 +26,8 @@ void sock_server_free(struct sock_server *s);
 /* The cal_ops send function: client_data is what the adapter gave. */
 void sock_send(void *client_data, const struct um_timetravel_msg *msgs,
 	       unsigned int n, bool start_ack);
+/* The cal_ops kick function: drop the client from the loop, soon. */
+void sock_kick(void *client_data);
 /* Write what is queued and drop clients that failed; the loop calls it
  * before it blocks. */
 void sock_flush(struct sock_server *s);

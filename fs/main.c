@@ -34,7 +34,9 @@ struct opts {
 	bool foreground;
 	bool debug;
 	mode_t socket_mode;
+	double pace;
 	struct cal_config cal;
+	struct tree_config tree;
 };
 
 struct daemon {
@@ -46,6 +48,7 @@ struct daemon {
 	struct fuse_buf fbuf;
 	ev_io fuse_io;
 	ev_prepare prepare;
+	ev_timer pace_timer;
 	ev_signal sigs[3];
 };
 
@@ -65,6 +68,10 @@ static void usage(FILE *f)
 "  -t, --tod NS           date at simulated time 0, ns since the epoch\n"
 "                         (default: the wall clock at start)\n"
 "  -m, --socket-mode MODE the socket's permissions, octal (default 0600)\n"
+"      --pace RATIO       simulated per wall time: 0 as fast as possible\n"
+"                         (default), 1 real time, 10, 0.5, ...\n"
+"      --trace-records N  trace lines kept for slow readers (default 65536)\n"
+"      --timeline-events N  events kept for timeline.json (default 100000)\n"
 "  -o OPTS                FUSE mount options (comma-separated)\n"
 "  -d, --debug            log every message and FUSE request\n"
 "  -h, --help             this help\n"
@@ -101,6 +108,9 @@ static int opts_parse(int argc, char **argv, struct opts *o)
 		{ "tod", required_argument, NULL, 't' },
 		{ "socket-mode", required_argument, NULL, 'm' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "pace", required_argument, NULL, 'P' },
+		{ "trace-records", required_argument, NULL, 'R' },
+		{ "timeline-events", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -113,6 +123,8 @@ static int opts_parse(int argc, char **argv, struct opts *o)
 	o->cal.tod = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 	o->cal.quantum = CAL_DEFAULT_QUANTUM;
 	o->socket_mode = 0600;
+	o->tree.trace_records = 65536;
+	o->tree.timeline_events = 100000;
 	while ((c = getopt_long(argc, argv, "s:fpe:q:t:m:o:dhV", lopts,
 				NULL)) != -1) {
 		switch (c) {
@@ -163,6 +175,33 @@ static int opts_parse(int argc, char **argv, struct opts *o)
 			o->socket_mode = (mode_t)m;
 			break;
 		}
+		case 'P': {
+			char *end;
+
+			o->pace = strtod(optarg, &end);
+			if (!*optarg || *end || !(o->pace >= 0) ||
+			    o->pace > 1e12) {
+				fprintf(stderr, "ttfs: --pace takes a ratio "
+					"(0, 1, 10, 0.5), not '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		}
+		case 'R':
+		case 'E':
+			if (ttime_parse_u64(optarg, strlen(optarg), &v) < 0 ||
+			    v == 0 || v > 100000000) {
+				fprintf(stderr, "ttfs: --%s takes a count from 1 "
+					"to 100000000, not '%s'\n",
+					c == 'R' ? "trace-records" :
+					"timeline-events", optarg);
+				return -1;
+			}
+			if (c == 'R')
+				o->tree.trace_records = (size_t)v;
+			else
+				o->tree.timeline_events = (size_t)v;
+			break;
 		case 'o':
 			o->fuse_opts = opts_append(o->fuse_opts, optarg);
 			break;
@@ -236,9 +275,53 @@ static void daemon_changed(void *data)
 	(void)data;
 }
 
+static void daemon_event(void *data, const struct cal_event *ev)
+{
+	struct daemon *d = data;
+
+	tree_event(d->tree, ev);
+}
+
+static uint64_t daemon_now(void *data)
+{
+	struct timespec ts;
+
+	(void)data;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void daemon_pace_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	(void)loop;
+	(void)revents;
+	cal_tick(d->cal);
+}
+
+/* Pacing asks to be called back at a wall time. */
+static void daemon_wake(void *data, uint64_t when)
+{
+	struct daemon *d = data;
+	uint64_t now;
+
+	ev_timer_stop(d->loop, &d->pace_timer);
+	if (when == CAL_TIME_NONE)
+		return;
+	now = daemon_now(d);
+	ev_timer_set(&d->pace_timer,
+		     when > now ? (double)(when - now) / 1e9 : 0.0, 0.0);
+	ev_timer_start(d->loop, &d->pace_timer);
+}
+
 static const struct cal_ops daemon_cal_ops = {
 	.send = sock_send,
 	.changed = daemon_changed,
+	.event = daemon_event,
+	.kick = sock_kick,
+	.now = daemon_now,
+	.wake = daemon_wake,
 };
 
 /* Let ttfs hold as many clients as the system allows. */
@@ -309,11 +392,14 @@ static int daemon_start(struct daemon *d, const struct opts *o,
 		return -ENOMEM;
 	}
 	d->cal = cal_new(&o->cal, &daemon_cal_ops, d);
-	d->tree = d->cal ? tree_new(d->cal, o->socket) : NULL;
+	ev_timer_init(&d->pace_timer, daemon_pace_cb, 0.0, 0.0);
+	d->pace_timer.data = d;
+	d->tree = d->cal ? tree_new(d->cal, o->socket, &o->tree) : NULL;
 	if (!d->tree) {
 		fprintf(stderr, "ttfs: out of memory\n");
 		return -ENOMEM;
 	}
+	cal_set_pace(d->cal, o->pace);
 	r = sock_server_new(d->loop, d->cal, o->socket, o->socket_mode,
 			    &d->srv);
 	if (r < 0) {
@@ -349,6 +435,7 @@ static void daemon_stop(struct daemon *d)
 		for (i = 0; i < 3; i++)
 			ev_signal_stop(d->loop, &d->sigs[i]);
 		ev_prepare_stop(d->loop, &d->prepare);
+		ev_timer_stop(d->loop, &d->pace_timer);
 		ev_io_stop(d->loop, &d->fuse_io);
 	}
 	sock_server_free(d->srv);

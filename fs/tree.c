@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -32,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timeline.h"
+#include "trace.h"
 #include "tree.h"
 #include "ttime.h"
 
@@ -42,7 +45,18 @@ enum {
 	INO_SOCKET,
 	INO_TOD,
 	INO_CLIENTS,
+	INO_PACE,
+	INO_STATS,
+	INO_TIMELINE,
+	INO_TRACE,
+	INO_UNTIL,
 };
+
+/* until/NAME files get numbers from here up, one per name looked up,
+ * until the kernel forgets them. */
+#define INO_UNTIL_BASE ((fuse_ino_t)1 << 60)
+/* Names under until/ are times, and short. */
+#define UNTIL_NAME_MAX 64
 
 /* Files of clients/N; CF_DIR is the directory itself. */
 enum {
@@ -52,6 +66,9 @@ enum {
 	CF_NEXT,
 	CF_PID,
 	CF_COUNTERS,
+	CF_FREEZE,
+	CF_DISCONNECT,
+	CF_NAME,
 	CF_COUNT,
 };
 
@@ -73,34 +90,66 @@ struct top_file {
 static const struct top_file top_files[] = {
 	{ "clock", INO_CLOCK, S_IFREG | 0644 },
 	{ "clients", INO_CLIENTS, S_IFDIR | 0555 },
+	{ "pace", INO_PACE, S_IFREG | 0644 },
 	{ "socket", INO_SOCKET, S_IFREG | 0444 },
 	{ "state", INO_STATE, S_IFREG | 0644 },
+	{ "stats", INO_STATS, S_IFREG | 0444 },
+	{ "timeline.json", INO_TIMELINE, S_IFREG | 0444 },
 	{ "tod", INO_TOD, S_IFREG | 0644 },
+	{ "trace", INO_TRACE, S_IFREG | 0444 },
+	{ "until", INO_UNTIL, S_IFDIR | 0555 },
 };
 #define TOP_COUNT (sizeof(top_files) / sizeof(top_files[0]))
 
-static const char *const client_files[CF_COUNT] = {
-	[CF_ID] = "id",
-	[CF_STATE] = "state",
-	[CF_NEXT] = "next_request",
-	[CF_PID] = "pid",
-	[CF_COUNTERS] = "counters",
+static const struct {
+	const char *name;
+	mode_t mode;
+} client_files[CF_COUNT] = {
+	[CF_DIR] = { "", S_IFDIR | 0555 },
+	[CF_ID] = { "id", S_IFREG | 0444 },
+	[CF_STATE] = { "state", S_IFREG | 0444 },
+	[CF_NEXT] = { "next_request", S_IFREG | 0444 },
+	[CF_PID] = { "pid", S_IFREG | 0444 },
+	[CF_COUNTERS] = { "counters", S_IFREG | 0444 },
+	[CF_FREEZE] = { "freeze", S_IFREG | 0644 },
+	[CF_DISCONNECT] = { "disconnect", S_IFREG | 0200 },
+	[CF_NAME] = { "name", S_IFREG | 0644 },
 };
 
 enum park_kind {
-	PARK_CLOCK, /* until cal_clock() >= target */
-	PARK_PAUSE, /* until cal_runner() == NULL */
+	PARK_CLOCK, /* a write: until cal_clock() >= target */
+	PARK_PAUSE, /* a write: until cal_runner() == NULL */
+	PARK_READ,  /* a read of trace or until/T: until there is data */
 };
+
+struct handle;
 
 struct park {
 	struct park *next;
 	fuse_req_t req;
 	enum park_kind kind;
 	uint64_t target;
-	size_t nbytes;
+	size_t nbytes;       /* writes: the count; reads: the size asked */
+	struct handle *h;    /* PARK_READ */
 	/* Set by the interrupt callback, which must not reply itself. */
 	bool interrupted;
 };
+
+/* A name looked up under until/: a number for the kernel to hold. */
+struct until_ent {
+	struct until_ent *next;
+	fuse_ino_t ino;
+	uint64_t nlookup;
+	char name[UNTIL_NAME_MAX + 1];
+};
+
+/* One sample of the clock against the wall, for stats' "last second". */
+struct sample {
+	uint64_t wall;
+	uint64_t clock;
+};
+#define SAMPLES 16
+#define SAMPLE_EVERY 100000000ull /* ns of wall time */
 
 struct tree {
 	struct cal *cal;
@@ -108,7 +157,17 @@ struct tree {
 	uid_t uid;
 	gid_t gid;
 	struct timespec born;
+	uint64_t born_mono, born_clock;
 	struct park *parks; /* oldest first */
+	struct until_ent *untils;
+	fuse_ino_t next_until;
+	struct handle *pollers; /* handles with a poll handle to notify */
+	struct trace *trace;
+	unsigned int tracers; /* open trace files: record only for them */
+	struct timeline *timeline;
+	uint64_t last_waiter; /* client whose slice ends at the next grant */
+	struct sample samples[SAMPLES];
+	unsigned int nsample;
 };
 
 /* A resolved inode. */
@@ -117,13 +176,22 @@ struct node {
 	mode_t mode;
 	struct cal_client *client; /* clients/N and below, else NULL */
 	unsigned int file;         /* CF_* when client != NULL */
+	const struct until_ent *until; /* until/NAME, else NULL */
 };
 
 /* A per-open buffer: a rendered file, or a directory's fuse_add_direntry
- * listing. */
+ * listing; and what a stream, a wait or a poll needs. */
 struct handle {
 	char *data;
 	size_t len;
+	fuse_ino_t ino;
+	bool nonblock;
+	uint64_t cursor;            /* trace: the next record */
+	struct cal_waiter waiter;   /* until/T: its target */
+	bool reached;               /* until/T: data holds the answer */
+	char seen[64];              /* poll: the value last read */
+	struct fuse_pollhandle *ph; /* poll: to notify on change */
+	struct handle *pprev, *pnext; /* on tree->pollers */
 };
 
 static struct tree *tree_of(fuse_req_t req)
@@ -151,6 +219,19 @@ static int tree_node(const struct tree *t, fuse_ino_t ino, struct node *n)
 		}
 	}
 
+	if (ino == INO_UNTIL_BASE - 1)
+		return -ENOENT;
+	if (ino >= INO_UNTIL_BASE) {
+		for (const struct until_ent *u = t->untils; u; u = u->next) {
+			if (u->ino == ino) {
+				n->until = u;
+				n->mode = S_IFREG | 0444;
+				return 0;
+			}
+		}
+		return -ENOENT;
+	}
+
 	uint64_t hi = ino >> CF_BITS;
 	unsigned int file = (unsigned int)(ino & ((1u << CF_BITS) - 1));
 
@@ -161,7 +242,7 @@ static int tree_node(const struct tree *t, fuse_ino_t ino, struct node *n)
 	if (!n->client)
 		return -ENOENT;
 	n->file = file;
-	n->mode = file == CF_DIR ? S_IFDIR | 0555 : S_IFREG | 0444;
+	n->mode = client_files[file].mode;
 	return 0;
 }
 
@@ -216,8 +297,10 @@ static int tree_child(const struct tree *t, const struct node *parent,
 		*ino = tree_client_ino(number, CF_DIR);
 		return 0;
 	}
+	if (parent->ino == INO_UNTIL)
+		return -ENOENT; /* tree_op_lookup makes these */
 	for (unsigned int f = CF_DIR + 1; f < CF_COUNT; f++) {
-		if (!strcmp(name, client_files[f])) {
+		if (!strcmp(name, client_files[f].name)) {
 			*ino = tree_client_ino(
 				cal_client_number(parent->client), f);
 			return 0;
@@ -243,20 +326,6 @@ static int tree_print(char *buf, size_t cap, size_t at, const char *fmt, ...)
 	if (r < 0 || (size_t)r >= cap - at)
 		return -EOVERFLOW;
 	return (int)at + r;
-}
-
-static const char *tree_client_state(enum cal_client_state s)
-{
-	switch (s) {
-	case CAL_CLIENT_NEW:
-	case CAL_CLIENT_HELD:
-		return "starting";
-	case CAL_CLIENT_RUNNING:
-		return "running";
-	case CAL_CLIENT_WAITING:
-		return "waiting";
-	}
-	return "unknown";
 }
 
 static int tree_render_counters(const struct cal_client *c, char *buf,
@@ -291,7 +360,7 @@ static int tree_render_client(const struct node *n, char *buf, size_t cap)
 		return tree_print(buf, cap, 0, "%" PRIu64 "\n", v);
 	case CF_STATE:
 		return tree_print(buf, cap, 0, "%s\n",
-				  tree_client_state(cal_client_state(c)));
+				  cal_client_state_name(cal_client_state(c)));
 	case CF_NEXT:
 		v = cal_client_request(c);
 		if (v == CAL_TIME_NONE)
@@ -302,8 +371,68 @@ static int tree_render_client(const struct node *n, char *buf, size_t cap)
 				  (long)cal_client_pid(c));
 	case CF_COUNTERS:
 		return tree_render_counters(c, buf, cap);
+	case CF_FREEZE:
+		return tree_print(buf, cap, 0, "%d\n", cal_client_frozen(c));
+	case CF_DISCONNECT:
+		return 0;
+	case CF_NAME:
+		return tree_print(buf, cap, 0, "%s\n", cal_client_name(c));
 	}
 	return -EISDIR;
+}
+
+static uint64_t tree_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Simulated per wall time, as a ratio. */
+static double tree_ratio(uint64_t dclock, uint64_t dwall)
+{
+	return dwall ? (double)dclock / (double)dwall : 0.0;
+}
+
+static int tree_render_stats(const struct tree *t, char *buf, size_t cap)
+{
+	struct cal_stats st;
+	uint64_t now = tree_mono_ns(), clock = cal_clock(t->cal);
+	const struct sample *old = NULL;
+	int len;
+
+	cal_stats(t->cal, &st);
+	/* The newest sample at least a second old; the clock moves only
+	 * in loop turns, which take samples, so between samples it is
+	 * known to have stood. */
+	for (unsigned int i = 0; i < t->nsample && i < SAMPLES; i++) {
+		const struct sample *s = &t->samples[i];
+
+		if (now - s->wall >= 1000000000ull &&
+		    (!old || s->wall > old->wall))
+			old = s;
+	}
+	len = tree_print(buf, cap, 0,
+			 "clock %" PRIu64 "\n"
+			 "grants %" PRIu64 "\n"
+			 "clients_now %u\n"
+			 "clients_ever %" PRIu64 "\n"
+			 "ratio_total %.6g\n"
+			 "ratio_last_second %.6g\n",
+			 clock, st.grants, st.clients_now, st.clients_ever,
+			 tree_ratio(clock - t->born_clock, now - t->born_mono),
+			 old ? tree_ratio(clock - old->clock, now - old->wall) :
+			 tree_ratio(clock - t->born_clock, now - t->born_mono));
+	for (uint32_t op = 0; len >= 0 && op < TT_OP_COUNT; op++)
+		len = tree_print(buf, cap, (size_t)len,
+				 "rx.%s %" PRIu64 "\n", tt_op_name(op),
+				 st.received[op]);
+	for (uint32_t op = 0; len >= 0 && op < TT_OP_COUNT; op++)
+		len = tree_print(buf, cap, (size_t)len,
+				 "tx.%s %" PRIu64 "\n", tt_op_name(op),
+				 st.sent[op]);
+	return len;
 }
 
 /* A regular file's content: its length, or a negative errno. */
@@ -324,8 +453,13 @@ static int tree_render(const struct tree *t, const struct node *n, char *buf,
 	case INO_TOD:
 		return tree_print(buf, cap, 0, "%" PRIu64 "\n",
 				  cal_tod(t->cal));
+	case INO_PACE:
+		return tree_print(buf, cap, 0, "%.15g\n", cal_pace(t->cal));
+	case INO_STATS:
+		return tree_render_stats(t, buf, cap);
 	}
-	return -EISDIR;
+	/* trace, timeline.json and until/T are rendered by their readers. */
+	return 0;
 }
 
 /* The one stat filler, shared by lookup, getattr and setattr. */
@@ -342,7 +476,7 @@ static void tree_stat(const struct tree *t, const struct node *n,
 	if (node_is_dir(n)) {
 		/* . and .. plus one per subdirectory, as find(1) expects. */
 		if (n->ino == INO_ROOT)
-			st->st_nlink = 3;
+			st->st_nlink = 4;
 		else if (n->ino == INO_CLIENTS)
 			st->st_nlink = 2 + cal_client_count(t->cal);
 		else
@@ -350,6 +484,8 @@ static void tree_stat(const struct tree *t, const struct node *n,
 		return;
 	}
 	st->st_nlink = 1;
+	if (n->until || n->ino == INO_TRACE || n->ino == INO_TIMELINE)
+		return; /* streams and waits: no length to tell (direct_io) */
 
 	/* The current length: cheap, and tools that trust st_size work. */
 	char buf[RENDER_MAX];
@@ -358,12 +494,32 @@ static void tree_stat(const struct tree *t, const struct node *n,
 	st->st_size = len > 0 ? len : 0;
 }
 
-static void tree_handle_free(struct handle *h)
+static void tree_poller_del(struct tree *t, struct handle *h)
 {
-	if (h) {
-		free(h->data);
-		free(h);
-	}
+	if (!h->ph)
+		return;
+	fuse_pollhandle_destroy(h->ph);
+	h->ph = NULL;
+	if (h->pprev)
+		h->pprev->pnext = h->pnext;
+	else
+		t->pollers = h->pnext;
+	if (h->pnext)
+		h->pnext->pprev = h->pprev;
+	h->pprev = h->pnext = NULL;
+}
+
+static void tree_handle_free(struct tree *t, struct handle *h)
+{
+	if (!h)
+		return;
+	tree_poller_del(t, h);
+	if (h->ino == INO_TRACE)
+		t->tracers--;
+	if (h->ino >= INO_UNTIL_BASE)
+		cal_waiter_remove(t->cal, &h->waiter);
+	free(h->data);
+	free(h);
 }
 
 static int tree_handle_render(const struct tree *t, const struct node *n,
@@ -382,6 +538,8 @@ static int tree_handle_render(const struct tree *t, const struct node *n,
 	free(h->data);
 	h->data = data;
 	h->len = (size_t)len;
+	/* What this reader has seen, so poll can tell a change. */
+	snprintf(h->seen, sizeof(h->seen), "%.*s", len, buf);
 	return 0;
 }
 
@@ -406,9 +564,8 @@ static int tree_dir_add(fuse_req_t req, struct handle *h, const char *name,
 static int tree_dir_list(const struct tree *t, fuse_req_t req,
 			 const struct node *n, struct handle *h)
 {
-	struct handle nh = { NULL, 0 };
-	fuse_ino_t up = n->ino == INO_ROOT ? INO_ROOT :
-			n->ino == INO_CLIENTS ? INO_ROOT : INO_CLIENTS;
+	struct handle nh = { 0 };
+	fuse_ino_t up = n->client ? INO_CLIENTS : INO_ROOT;
 	int err = tree_dir_add(req, &nh, ".", n->ino, S_IFDIR);
 
 	if (!err)
@@ -428,19 +585,22 @@ static int tree_dir_list(const struct tree *t, fuse_req_t req,
 					   tree_client_ino(number, CF_DIR),
 					   S_IFDIR);
 		}
-	} else {
+	} else if (n->client) {
 		uint64_t number = cal_client_number(n->client);
 
 		for (unsigned int f = CF_DIR + 1; !err && f < CF_COUNT; f++)
-			err = tree_dir_add(req, &nh, client_files[f],
-					   tree_client_ino(number, f), S_IFREG);
+			err = tree_dir_add(req, &nh, client_files[f].name,
+					   tree_client_ino(number, f),
+					   client_files[f].mode);
 	}
+	/* until/ lists nothing: its names are whatever times you ask. */
 	if (err) {
 		free(nh.data);
 		return err;
 	}
 	free(h->data);
-	*h = nh;
+	h->data = nh.data;
+	h->len = nh.len;
 	return 0;
 }
 
@@ -470,7 +630,7 @@ static void tree_interrupted(fuse_req_t req, void *data)
 }
 
 static int tree_park(struct tree *t, fuse_req_t req, enum park_kind kind,
-		     uint64_t target, size_t nbytes)
+		     uint64_t target, size_t nbytes, struct handle *h)
 {
 	struct park *p = calloc(1, sizeof(*p));
 	struct park **pp = &t->parks;
@@ -481,12 +641,47 @@ static int tree_park(struct tree *t, fuse_req_t req, enum park_kind kind,
 	p->kind = kind;
 	p->target = target;
 	p->nbytes = nbytes;
+	p->h = h;
 	while (*pp)
 		pp = &(*pp)->next;
 	*pp = p;
 	/* After listing it: the callback may run at once, from in here. */
 	fuse_req_interrupt_func(req, tree_interrupted, p);
 	return 1;
+}
+
+/* A stream or a wait: fill h->data if there is something to read;
+ * false if the reader must wait. */
+static bool tree_stream_ready(struct tree *t, struct handle *h, size_t size)
+{
+	if (h->ino == INO_TRACE) {
+		char *buf;
+		size_t cap = size < 256 ? 256 : size, n;
+
+		if (trace_head(t->trace) == h->cursor)
+			return false;
+		buf = malloc(cap);
+		if (!buf)
+			return false;
+		n = trace_read(t->trace, &h->cursor, buf, cap);
+		free(h->data);
+		h->data = buf;
+		h->len = n;
+		return n > 0;
+	}
+	/* until/T: the answer is the clock when T was reached, kept. */
+	if (h->reached)
+		return true;
+	if (cal_clock(t->cal) < h->waiter.t)
+		return false;
+	free(h->data);
+	h->data = malloc(32);
+	if (!h->data)
+		return false;
+	h->len = (size_t)snprintf(h->data, 32, "%" PRIu64 "\n",
+				  cal_clock(t->cal));
+	h->reached = true;
+	return true;
 }
 
 /* 1: answered (and to be removed), 0: still waiting. */
@@ -501,6 +696,12 @@ static int tree_park_try(struct tree *t, struct park *p)
 		return 1;
 	}
 	switch (p->kind) {
+	case PARK_READ:
+		if (!tree_stream_ready(t, p->h, p->nbytes))
+			return 0;
+		fuse_reply_buf(p->req, p->h->data,
+			       p->h->len < p->nbytes ? p->h->len : p->nbytes);
+		return 1;
 	case PARK_CLOCK:
 		if (cal_clock(t->cal) >= p->target)
 			break;
@@ -518,9 +719,50 @@ static int tree_park_try(struct tree *t, struct park *p)
 	return 1;
 }
 
+/* Would a read of h now return something new? */
+static bool tree_poll_ready(struct tree *t, struct handle *h)
+{
+	char buf[RENDER_MAX];
+	struct node n;
+	int len;
+
+	if (h->ino == INO_TRACE)
+		return trace_head(t->trace) != h->cursor;
+	if (h->ino >= INO_UNTIL_BASE)
+		return h->reached || cal_clock(t->cal) >= h->waiter.t;
+	if (tree_node(t, h->ino, &n))
+		return true; /* gone: a read tells the last value, at once */
+	len = tree_render(t, &n, buf, sizeof(buf));
+	return len < 0 || strncmp(buf, h->seen, (size_t)len) != 0 ||
+	       h->seen[len] != '\0';
+}
+
+static void tree_sample(struct tree *t)
+{
+	uint64_t now = tree_mono_ns();
+	struct sample *last = t->nsample ?
+		&t->samples[(t->nsample - 1) % SAMPLES] : NULL;
+
+	if (last && now - last->wall < SAMPLE_EVERY)
+		return;
+	t->samples[t->nsample % SAMPLES] = (struct sample){
+		.wall = now, .clock = cal_clock(t->cal),
+	};
+	t->nsample++;
+}
+
 void tree_process(struct tree *t)
 {
 	bool again = true;
+
+	tree_sample(t);
+	for (struct handle *h = t->pollers, *next; h; h = next) {
+		next = h->pnext;
+		if (tree_poll_ready(t, h)) {
+			fuse_lowlevel_notify_poll(h->ph);
+			tree_poller_del(t, h);
+		}
+	}
 
 	/* Answering one (an interrupt pauses the calendar) may end another's
 	 * wait, so go round until a pass changes nothing. */
@@ -575,7 +817,7 @@ static int tree_write_clock(struct tree *t, fuse_req_t req, const char *buf,
 		return err;
 	if (cal_clock(t->cal) >= target)
 		return 0;
-	return tree_park(t, req, PARK_CLOCK, target, size);
+	return tree_park(t, req, PARK_CLOCK, target, size, NULL);
 }
 
 static int tree_write_state(struct tree *t, fuse_req_t req, const char *buf,
@@ -590,9 +832,61 @@ static int tree_write_state(struct tree *t, fuse_req_t req, const char *buf,
 		/* Paused means nobody runs: wait for the runner's WAIT. */
 		if (!cal_runner(t->cal))
 			return 0;
-		return tree_park(t, req, PARK_PAUSE, 0, size);
+		return tree_park(t, req, PARK_PAUSE, 0, size, NULL);
 	}
 	return -EINVAL;
+}
+
+/* A decimal ratio: 0, 1, 10, 0.5; no sign, no exponent. */
+static int tree_write_pace(struct tree *t, const char *buf, size_t size)
+{
+	char text[64];
+	size_t i, dots = 0, digits = 0;
+	char *end;
+	double pace;
+
+	if (buf[size - 1] == '\n')
+		size--;
+	if (size == 0 || size >= sizeof(text))
+		return -EINVAL;
+	for (i = 0; i < size; i++) {
+		if (buf[i] == '.')
+			dots++;
+		else if (buf[i] >= '0' && buf[i] <= '9')
+			digits++;
+		else
+			return -EINVAL;
+	}
+	if (dots > 1 || digits == 0)
+		return -EINVAL;
+	memcpy(text, buf, size);
+	text[size] = '\0';
+	pace = strtod(text, &end);
+	if (*end)
+		return -EINVAL;
+	return cal_set_pace(t->cal, pace);
+}
+
+static int tree_write_client(struct tree *t, const struct node *n,
+			     const char *buf, size_t size)
+{
+	switch (n->file) {
+	case CF_FREEZE:
+		if (tree_text_is(buf, size, "0") || tree_text_is(buf, size, "1")) {
+			cal_client_set_frozen(t->cal, n->client, buf[0] == '1');
+			return 0;
+		}
+		return -EINVAL;
+	case CF_DISCONNECT:
+		if (!tree_text_is(buf, size, "1"))
+			return -EINVAL;
+		return cal_client_kick(t->cal, n->client);
+	case CF_NAME:
+		if (buf[size - 1] == '\n')
+			size--;
+		return cal_client_set_name(n->client, buf, size);
+	}
+	return -EACCES;
 }
 
 static int tree_write_tod(struct tree *t, const char *buf, size_t size)
@@ -616,6 +910,35 @@ static void tree_op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 }
 
+/* until/NAME: any name that is a time; the kernel holds its number
+ * (one per distinct name) until it forgets it. */
+static int tree_until_lookup(struct tree *t, const char *name,
+			     fuse_ino_t *ino)
+{
+	struct until_ent *u;
+	size_t len = strlen(name);
+	uint64_t target;
+
+	if (len > UNTIL_NAME_MAX || name[len ? len - 1 : 0] == '\n' ||
+	    ttime_parse(name, len, cal_clock(t->cal), &target) < 0)
+		return -ENOENT;
+	for (u = t->untils; u; u = u->next)
+		if (!strcmp(u->name, name))
+			break;
+	if (!u) {
+		u = calloc(1, sizeof(*u));
+		if (!u)
+			return -ENOMEM;
+		memcpy(u->name, name, len + 1);
+		u->ino = t->next_until++;
+		u->next = t->untils;
+		t->untils = u;
+	}
+	u->nlookup++;
+	*ino = u->ino;
+	return 0;
+}
+
 static void tree_op_lookup(fuse_req_t req, fuse_ino_t parent,
 			   const char *name)
 {
@@ -625,7 +948,9 @@ static void tree_op_lookup(fuse_req_t req, fuse_ino_t parent,
 	fuse_ino_t ino = 0;
 	int err = tree_node(t, parent, &pn);
 
-	if (!err)
+	if (!err && parent == INO_UNTIL)
+		err = tree_until_lookup(t, name, &ino);
+	else if (!err)
 		err = tree_child(t, &pn, name, &ino);
 	if (!err)
 		err = tree_node(t, ino, &n);
@@ -639,6 +964,38 @@ static void tree_op_lookup(fuse_req_t req, fuse_ino_t parent,
 	e.entry_timeout = 0.0;
 	tree_stat(t, &n, &e.attr);
 	fuse_reply_entry(req, &e);
+}
+
+static void tree_op_forget_one(struct tree *t, fuse_ino_t ino,
+			       uint64_t nlookup)
+{
+	for (struct until_ent **pu = &t->untils; *pu; pu = &(*pu)->next) {
+		struct until_ent *u = *pu;
+
+		if (u->ino != ino)
+			continue;
+		u->nlookup = nlookup < u->nlookup ? u->nlookup - nlookup : 0;
+		if (u->nlookup == 0) {
+			*pu = u->next;
+			free(u);
+		}
+		return;
+	}
+}
+
+static void tree_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	tree_op_forget_one(tree_of(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void tree_op_forget_multi(fuse_req_t req, size_t count,
+				 struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		tree_op_forget_one(tree_of(req), forgets[i].ino,
+				   forgets[i].nlookup);
+	fuse_reply_none(req);
 }
 
 static void tree_op_getattr(fuse_req_t req, fuse_ino_t ino,
@@ -723,21 +1080,44 @@ static void tree_op_open(fuse_req_t req, fuse_ino_t ino,
 	h = err ? NULL : calloc(1, sizeof(*h));
 	if (!err && !h)
 		err = -ENOMEM;
+	if (!err) {
+		h->ino = ino;
+		h->nonblock = (fi->flags & O_NONBLOCK) != 0;
+		h->waiter.hn.idx = HEAP_NONE;
+	}
 	/* O_TRUNC needs nothing: a write replaces the value whole. */
-	if (!err && (fi->flags & O_ACCMODE) != O_WRONLY)
-		err = tree_handle_render(t, &n, h);
 	if (err) {
-		tree_handle_free(h);
+	} else if (ino == INO_TRACE) {
+		/* From this moment on, like trace_pipe. */
+		h->cursor = trace_head(t->trace);
+		t->tracers++;
+		fi->nonseekable = 1;
+	} else if (n.until) {
+		uint64_t target = 0;
+
+		/* Relative names count from the clock at open. */
+		ttime_parse(n.until->name, strlen(n.until->name),
+			    cal_clock(t->cal), &target);
+		cal_waiter_add(t->cal, &h->waiter, target);
+		h->waiter.t = target;
+	} else if (ino == INO_TIMELINE) {
+		err = timeline_render(t->timeline, &h->data, &h->len);
+	} else if ((fi->flags & O_ACCMODE) != O_WRONLY) {
+		err = tree_handle_render(t, &n, h);
+	}
+	if (err) {
+		if (h)
+			free(h->data);
+		free(h);
 		fuse_reply_err(req, -err);
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = 1;
-	fi->nonseekable = 0;
 	fi->keep_cache = 0;
 	/* -ENOENT: the open was interrupted and no release will come. */
 	if (fuse_reply_open(req, fi) == -ENOENT)
-		tree_handle_free(h);
+		tree_handle_free(t, h);
 }
 
 static struct handle *tree_handle(const struct fuse_file_info *fi)
@@ -752,11 +1132,47 @@ static void tree_op_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 	struct handle *h = tree_handle(fi);
 	struct node n;
 
+	if (ino == INO_TRACE || ino >= INO_UNTIL_BASE) {
+		/* A stream, or a wait: what is there, or park the read. */
+		if (ino >= INO_UNTIL_BASE && h->reached) {
+			tree_reply_slice(req, h->data, h->len, off, size);
+		} else if (tree_stream_ready(t, h, size)) {
+			fuse_reply_buf(req, h->data,
+				       h->len < size ? h->len : size);
+		} else if (h->nonblock) {
+			fuse_reply_err(req, EAGAIN);
+		} else if (tree_park(t, req, PARK_READ, 0, size, h) < 0) {
+			fuse_reply_err(req, ENOMEM);
+		}
+		return;
+	}
 	/* Fresh data for a re-read from the start; a client that left keeps
-	 * its last rendering. */
-	if (off == 0 && !tree_node(t, ino, &n))
+	 * its last rendering.  timeline.json is one snapshot per open. */
+	if (off == 0 && ino != INO_TIMELINE && !tree_node(t, ino, &n))
 		tree_handle_render(t, &n, h);
 	tree_reply_slice(req, h->data, h->len, off, size);
+}
+
+static void tree_op_poll(fuse_req_t req, fuse_ino_t ino,
+			 struct fuse_file_info *fi, struct fuse_pollhandle *ph)
+{
+	struct tree *t = tree_of(req);
+	struct handle *h = tree_handle(fi);
+	bool ready = tree_poll_ready(t, h);
+
+	(void)ino;
+	/* One poll handle per open file: the newest replaces the last. */
+	tree_poller_del(t, h);
+	if (ph && !ready) {
+		h->ph = ph;
+		h->pnext = t->pollers;
+		if (t->pollers)
+			t->pollers->pprev = h;
+		t->pollers = h;
+	} else if (ph) {
+		fuse_pollhandle_destroy(ph);
+	}
+	fuse_reply_poll(req, ready ? POLLIN | POLLRDNORM : 0);
 }
 
 static void tree_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
@@ -789,8 +1205,12 @@ static void tree_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		case INO_TOD:
 			r = tree_write_tod(t, buf, size);
 			break;
+		case INO_PACE:
+			r = tree_write_pace(t, buf, size);
+			break;
 		default:
-			r = -EACCES;
+			r = n.client ? tree_write_client(t, &n, buf, size) :
+				       -EACCES;
 			break;
 		}
 	}
@@ -805,7 +1225,7 @@ static void tree_op_release(fuse_req_t req, fuse_ino_t ino,
 			    struct fuse_file_info *fi)
 {
 	(void)ino;
-	tree_handle_free(tree_handle(fi));
+	tree_handle_free(tree_of(req), tree_handle(fi));
 	fuse_reply_err(req, 0);
 }
 
@@ -825,13 +1245,13 @@ static void tree_op_opendir(fuse_req_t req, fuse_ino_t ino,
 	if (!err)
 		err = tree_dir_list(t, req, &n, h);
 	if (err) {
-		tree_handle_free(h);
+		tree_handle_free(t, h);
 		fuse_reply_err(req, -err);
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
 	if (fuse_reply_open(req, fi) == -ENOENT)
-		tree_handle_free(h);
+		tree_handle_free(t, h);
 }
 
 static void tree_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
@@ -852,7 +1272,7 @@ static void tree_op_releasedir(fuse_req_t req, fuse_ino_t ino,
 			       struct fuse_file_info *fi)
 {
 	(void)ino;
-	tree_handle_free(tree_handle(fi));
+	tree_handle_free(tree_of(req), tree_handle(fi));
 	fuse_reply_err(req, 0);
 }
 
@@ -941,17 +1361,23 @@ static void tree_op_create(fuse_req_t req, fuse_ino_t parent,
 
 /* --- life --- */
 
-struct tree *tree_new(struct cal *cal, const char *socket_path)
+struct tree *tree_new(struct cal *cal, const char *socket_path,
+		      const struct tree_config *cfg)
 {
 	struct tree *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
 	t->socket_path = strdup(socket_path ? socket_path : "");
-	if (!t->socket_path) {
-		free(t);
+	t->trace = trace_new(cfg->trace_records);
+	t->timeline = timeline_new(cfg->timeline_events);
+	if (!t->socket_path || !t->trace || !t->timeline) {
+		tree_free(t);
 		return NULL;
 	}
+	t->next_until = INO_UNTIL_BASE;
+	t->born_mono = tree_mono_ns();
+	t->born_clock = cal_clock(cal);
 	t->cal = cal;
 	t->uid = getuid();
 	t->gid = getgid();
@@ -970,8 +1396,66 @@ void tree_free(struct tree *t)
 		t->parks = p->next;
 		free(p);
 	}
+	while (t->untils) {
+		struct until_ent *u = t->untils;
+
+		t->untils = u->next;
+		free(u);
+	}
+	trace_free(t->trace);
+	timeline_free(t->timeline);
 	free(t->socket_path);
 	free(t);
+}
+
+static uint64_t tree_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void tree_event(struct tree *t, const struct cal_event *ev)
+{
+	const struct um_timetravel_msg *m = ev->msg;
+	struct cal_client *c = ev->client;
+	uint64_t number = cal_client_number(c);
+	uint64_t clock = cal_clock(t->cal);
+
+	if (!m) {
+		timeline_gone(t->timeline, number, clock);
+		if (t->last_waiter == number)
+			t->last_waiter = 0;
+		return;
+	}
+	if (t->tracers) {
+		struct trace_rec r = {
+			.wall_ns = tree_wall_ns(), .clock = clock,
+			.client = number, .out = ev->out,
+			.op = m->op, .seq = m->seq, .time = m->time,
+		};
+
+		if (!cal_client_id(c, &r.id))
+			r.id = TRACE_NO_ID;
+		snprintf(r.name, sizeof(r.name), "%s", cal_client_name(c));
+		trace_add(t->trace, &r);
+	}
+	/* The timeline: a client's slice runs from its grant to the next
+	 * grant, the stretch of simulated time it went through. */
+	if (ev->out && (ev->start_ack || m->op == UM_TIMETRAVEL_RUN)) {
+		if (t->last_waiter)
+			timeline_wait(t->timeline, t->last_waiter, clock);
+		t->last_waiter = 0;
+		timeline_name(t->timeline, number, cal_client_name(c));
+		timeline_run(t->timeline, number, clock);
+	} else if (!ev->out && m->op == UM_TIMETRAVEL_WAIT) {
+		t->last_waiter = number;
+	} else if (!ev->out && m->op == UM_TIMETRAVEL_REQUEST &&
+		   m->time < TT_TIME_MAX) {
+		timeline_request(t->timeline, number, clock,
+				 m->time + cal_client_offset(c));
+	}
 }
 
 static const struct fuse_lowlevel_ops tree_ll_ops = {
@@ -984,6 +1468,9 @@ static const struct fuse_lowlevel_ops tree_ll_ops = {
 	.read = tree_op_read,
 	.write = tree_op_write,
 	.release = tree_op_release,
+	.poll = tree_op_poll,
+	.forget = tree_op_forget,
+	.forget_multi = tree_op_forget_multi,
 	.opendir = tree_op_opendir,
 	.readdir = tree_op_readdir,
 	.releasedir = tree_op_releasedir,

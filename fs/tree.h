@@ -18,12 +18,21 @@
 
 struct tree;
 
-struct tree *tree_new(struct cal *cal, const char *socket_path);
+struct tree_config {
+	size_t trace_records;   /* kept for slow trace readers */
+	size_t timeline_events; /* kept for timeline.json */
+};
+
+struct tree *tree_new(struct cal *cal, const char *socket_path,
+		      const struct tree_config *cfg);
 /* Frees the tree and its parked requests (call after the session ends). */
 void tree_free(struct tree *t);
 const struct fuse_lowlevel_ops *tree_ops(void);
 /* Answer parked requests whose wait is over, or that were interrupted. */
 void tree_process(struct tree *t);
+/* A message in or out, or a client gone (ev->msg NULL): for trace and
+ * timeline.json. */
+void tree_event(struct tree *t, const struct cal_event *ev);
 /* How many requests are parked (for tests and shutdown). */
 unsigned int tree_parked(const struct tree *t);
 

@@ -24,8 +24,14 @@ import unittest
 
 TTFS = None  # set from argv in main
 
-TOP = ['clients', 'clock', 'socket', 'state', 'tod']
-CLIENT_FILES = ['counters', 'id', 'next_request', 'pid', 'state']
+TOP = ['clients', 'clock', 'pace', 'socket', 'state', 'stats',
+       'timeline.json', 'tod', 'trace', 'until']
+CLIENT_FILES = ['counters', 'disconnect', 'freeze', 'id', 'name',
+                'next_request', 'pid', 'state']
+# Read-only files of clients/N, and the writable ones with their modes.
+CLIENT_MODES = {'counters': 0o444, 'id': 0o444, 'next_request': 0o444,
+                'pid': 0o444, 'state': 0o444, 'freeze': 0o644,
+                'disconnect': 0o200, 'name': 0o644}
 
 # um_timetravel ops
 OP_ACK, OP_START, OP_REQUEST, OP_WAIT = 0, 1, 2, 3
@@ -316,6 +322,7 @@ class TreeTest(unittest.TestCase):
                              text=True, check=True).stdout
         want = {self.mnt} | {self.path(n) for n in TOP}
         want |= {self.path('clients', '1')}
+        # until/ lists nothing: its names are any time you ask for
         want |= {self.path('clients', '1', n) for n in CLIENT_FILES}
         self.assertEqual(set(out.split('\n')) - {''}, want)
 
@@ -352,7 +359,8 @@ class TreeTest(unittest.TestCase):
         self.assertEqual(lines, rx + tx)  # received first, then sent
         for name in CLIENT_FILES:
             st = os.stat(self.path('clients', '1', name))
-            self.assertEqual(st.st_mode, 0o100444, name)
+            self.assertEqual(st.st_mode, 0o100000 | CLIENT_MODES[name],
+                             name)
         self.assertEqual(os.stat(self.path('clients', '1')).st_mode,
                          0o040555)
         with self.assertRaises(PermissionError):
