@@ -346,6 +346,9 @@ static void cal_schedule(struct cal *cal)
 	if (cal->stop_at != CAL_TIME_NONE && due >= cal->stop_at)
 		due = cal->stop_at; /* a jump to the stop point */
 	if (due == CAL_TIME_NONE) {
+		/* Idle: nothing to follow the wall with; start afresh when
+		 * someone asks, rather than in a burst. */
+		cal_pace_rebase(cal);
 		cal_wake(cal, CAL_TIME_NONE);
 		cal_changed(cal);
 		return;
@@ -718,7 +721,11 @@ void cal_client_set_frozen(struct cal *cal, struct cal_client *c, bool on)
 		/* Its clock stood still while the others went on: shift its
 		 * time base by what it lost, so its request (and RUN, in its
 		 * own time) stays exactly what it asked for. */
-		uint64_t lost = cal->clock - c->frozen_at;
+		/* A runner frozen mid-turn went on by itself: only what
+		 * passed beyond its own time is lost. */
+		uint64_t since = c->given > c->frozen_at ? c->given :
+			c->frozen_at;
+		uint64_t lost = cal->clock > since ? cal->clock - since : 0;
 
 		c->frozen = false;
 		if (c->state != CAL_CLIENT_NEW && c->state != CAL_CLIENT_HELD) {

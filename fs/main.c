@@ -29,6 +29,7 @@
 
 struct opts {
 	const char *socket;
+	char *socket_abs; /* owned: socket made absolute */
 	const char *mountpoint;
 	char *fuse_opts;
 	bool foreground;
@@ -49,6 +50,7 @@ struct daemon {
 	ev_io fuse_io;
 	ev_prepare prepare;
 	ev_timer pace_timer;
+	ev_timer watch_timer; /* parked requests' signals, stats samples */
 	ev_signal sigs[3];
 };
 
@@ -228,6 +230,25 @@ static int opts_parse(int argc, char **argv, struct opts *o)
 		return -1;
 	}
 	o->mountpoint = argv[optind];
+	/* The daemon leaves its cwd: keep the socket's path absolute, or
+	 * the unlink at exit would hit another file. */
+	if (o->socket[0] != '/') {
+		char cwd[4096];
+		size_t n;
+
+		if (!getcwd(cwd, sizeof(cwd))) {
+			perror("ttfs: getcwd");
+			return -1;
+		}
+		n = strlen(cwd) + strlen(o->socket) + 2;
+		o->socket_abs = malloc(n);
+		if (!o->socket_abs) {
+			perror("ttfs");
+			return -1;
+		}
+		snprintf(o->socket_abs, n, "%s/%s", cwd, o->socket);
+		o->socket = o->socket_abs;
+	}
 	return 0;
 }
 
@@ -257,8 +278,20 @@ static void daemon_prepare_cb(struct ev_loop *loop, ev_prepare *w,
 
 	(void)loop;
 	(void)revents;
+	/* Drops (sock_flush) may move the clock, and answering parked
+	 * requests may send: flush, answer, flush. */
+	sock_flush(d->srv);
 	tree_process(d->tree);
 	sock_flush(d->srv);
+}
+
+static void daemon_watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	/* Nothing to do here: waking is the point (the prepare watcher
+	 * runs next). */
+	(void)loop;
+	(void)w;
+	(void)revents;
 }
 
 static void daemon_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -417,6 +450,10 @@ static int daemon_start(struct daemon *d, const struct opts *o,
 		   EV_READ);
 	d->fuse_io.data = d;
 	ev_io_start(d->loop, &d->fuse_io);
+	/* Wakes the loop so the prepare watcher looks at parked requests
+	 * whose writers may have been signalled (see tree.c). */
+	ev_timer_init(&d->watch_timer, daemon_watch_cb, 0.1, 0.1);
+	ev_timer_start(d->loop, &d->watch_timer);
 	ev_prepare_init(&d->prepare, daemon_prepare_cb);
 	d->prepare.data = d;
 	ev_prepare_start(d->loop, &d->prepare);
@@ -436,6 +473,7 @@ static void daemon_stop(struct daemon *d)
 			ev_signal_stop(d->loop, &d->sigs[i]);
 		ev_prepare_stop(d->loop, &d->prepare);
 		ev_timer_stop(d->loop, &d->pace_timer);
+		ev_timer_stop(d->loop, &d->watch_timer);
 		ev_io_stop(d->loop, &d->fuse_io);
 	}
 	sock_server_free(d->srv);
@@ -518,6 +556,7 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		daemon_stop(&d);
 		free(o.fuse_opts);
+		free(o.socket_abs);
 		return 1;
 	}
 	/* In the background, this goes to syslog: a script's terminal
@@ -529,5 +568,6 @@ int main(int argc, char **argv)
 	log_info("stopped");
 	daemon_stop(&d);
 	free(o.fuse_opts);
+	free(o.socket_abs);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -127,6 +128,8 @@ struct handle;
 struct park {
 	struct park *next;
 	fuse_req_t req;
+	pid_t pid;   /* the thread that asked: its signals are looked at */
+	bool watch;  /* an interrupt came that was not a "stop": recheck */
 	enum park_kind kind;
 	uint64_t target;
 	size_t nbytes;       /* writes: the count; reads: the size asked */
@@ -187,6 +190,7 @@ struct handle {
 	fuse_ino_t ino;
 	bool nonblock;
 	uint64_t cursor;            /* trace: the next record */
+	size_t pos;                 /* trace: how much of data was read */
 	struct cal_waiter waiter;   /* until/T: its target */
 	bool reached;               /* until/T: data holds the answer */
 	char seen[64];              /* poll: the value last read */
@@ -638,6 +642,7 @@ static int tree_park(struct tree *t, fuse_req_t req, enum park_kind kind,
 	if (!p)
 		return -ENOMEM;
 	p->req = req;
+	p->pid = fuse_req_ctx(req)->pid;
 	p->kind = kind;
 	p->target = target;
 	p->nbytes = nbytes;
@@ -656,8 +661,12 @@ static bool tree_stream_ready(struct tree *t, struct handle *h, size_t size)
 {
 	if (h->ino == INO_TRACE) {
 		char *buf;
-		size_t cap = size < 256 ? 256 : size, n;
+		size_t cap = size < RENDER_MAX ? RENDER_MAX : size, n;
 
+		/* Lines rendered but not yet read go first: a short read
+		 * loses nothing. */
+		if (h->pos < h->len)
+			return true;
 		if (trace_head(t->trace) == h->cursor)
 			return false;
 		buf = malloc(cap);
@@ -667,6 +676,7 @@ static bool tree_stream_ready(struct tree *t, struct handle *h, size_t size)
 		free(h->data);
 		h->data = buf;
 		h->len = n;
+		h->pos = 0;
 		return n > 0;
 	}
 	/* until/T: the answer is the clock when T was reached, kept. */
@@ -684,9 +694,67 @@ static bool tree_stream_ready(struct tree *t, struct handle *h, size_t size)
 	return true;
 }
 
+/* Answer a read of a stream or a wait that is ready. */
+static void tree_stream_reply(fuse_req_t req, struct handle *h, size_t size)
+{
+	size_t n;
+
+	if (h->ino != INO_TRACE) {
+		/* until/T: one answer, read from its start (a later read at
+		 * an offset goes through tree_reply_slice). */
+		fuse_reply_buf(req, h->data, h->len < size ? h->len : size);
+		return;
+	}
+	n = h->len - h->pos < size ? h->len - h->pos : size;
+	fuse_reply_buf(req, h->data + h->pos, n);
+	h->pos += n;
+}
+
+/* Signals that mean "stop waiting": Ctrl-C and friends. */
+#define SIG_BIT(s) (1ull << ((s) - 1))
+#define STOP_SIGNALS (SIG_BIT(SIGINT) | SIG_BIT(SIGTERM) | SIG_BIT(SIGHUP) | \
+		      SIG_BIT(SIGQUIT) | SIG_BIT(SIGUSR1) | SIG_BIT(SIGUSR2) | \
+		      SIG_BIT(SIGALRM) | SIG_BIT(SIGKILL))
+
+/*
+ * Does the thread that asked have a "stop" signal pending?  The kernel
+ * sends FUSE an interrupt for any caught signal, and a shell that waits
+ * in `echo +5s > clock` catches SIGCHLD each time a background job ends:
+ * that must not call the advance off.  Unknown (no /proc): yes.
+ */
+static bool tree_pid_stopped(pid_t pid)
+{
+	char path[64], line[256];
+	uint64_t pending = 0;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long v;
+
+		if ((sscanf(line, "SigPnd: %llx", &v) == 1 ||
+		     sscanf(line, "ShdPnd: %llx", &v) == 1)) {
+			pending |= v;
+			found = true;
+		}
+	}
+	fclose(f);
+	return !found || (pending & STOP_SIGNALS) != 0;
+}
+
 /* 1: answered (and to be removed), 0: still waiting. */
 static int tree_park_try(struct tree *t, struct park *p)
 {
+	if (p->interrupted || p->watch) {
+		/* Only one interrupt comes per request: after a harmless
+		 * one, keep looking (the loop wakes us every 100 ms). */
+		p->watch = !tree_pid_stopped(p->pid);
+		p->interrupted = !p->watch;
+	}
 	if (p->interrupted) {
 		/* The writer gave up: do not leave the clock running for
 		 * nobody. */
@@ -699,8 +767,7 @@ static int tree_park_try(struct tree *t, struct park *p)
 	case PARK_READ:
 		if (!tree_stream_ready(t, p->h, p->nbytes))
 			return 0;
-		fuse_reply_buf(p->req, p->h->data,
-			       p->h->len < p->nbytes ? p->h->len : p->nbytes);
+		tree_stream_reply(p->req, p->h, p->nbytes);
 		return 1;
 	case PARK_CLOCK:
 		if (cal_clock(t->cal) >= p->target)
@@ -727,7 +794,7 @@ static bool tree_poll_ready(struct tree *t, struct handle *h)
 	int len;
 
 	if (h->ino == INO_TRACE)
-		return trace_head(t->trace) != h->cursor;
+		return h->pos < h->len || trace_head(t->trace) != h->cursor;
 	if (h->ino >= INO_UNTIL_BASE)
 		return h->reached || cal_clock(t->cal) >= h->waiter.t;
 	if (tree_node(t, h->ino, &n))
@@ -881,10 +948,18 @@ static int tree_write_client(struct tree *t, const struct node *n,
 		if (!tree_text_is(buf, size, "1"))
 			return -EINVAL;
 		return cal_client_kick(t->cal, n->client);
-	case CF_NAME:
+	case CF_NAME: {
+		int r;
+
 		if (buf[size - 1] == '\n')
 			size--;
-		return cal_client_set_name(n->client, buf, size);
+		r = cal_client_set_name(n->client, buf, size);
+		if (r == 0)
+			timeline_name(t->timeline,
+				      cal_client_number(n->client),
+				      cal_client_name(n->client));
+		return r;
+	}
 	}
 	return -EACCES;
 }
@@ -1137,8 +1212,7 @@ static void tree_op_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 		if (ino >= INO_UNTIL_BASE && h->reached) {
 			tree_reply_slice(req, h->data, h->len, off, size);
 		} else if (tree_stream_ready(t, h, size)) {
-			fuse_reply_buf(req, h->data,
-				       h->len < size ? h->len : size);
+			tree_stream_reply(req, h, size);
 		} else if (h->nonblock) {
 			fuse_reply_err(req, EAGAIN);
 		} else if (tree_park(t, req, PARK_READ, 0, size, h) < 0) {

@@ -422,6 +422,26 @@ class TreeTest(unittest.TestCase):
         self.assertEqual(self.read('clock'), '1000000000\n')
         self.assertEqual(self.read('state'), 'paused\n')
 
+    def test_sigchld_does_not_call_off_an_advance(self):
+        # A shell waiting in `echo +1s > clock` catches SIGCHLD when a
+        # background job ends; the kernel turns that into a FUSE
+        # interrupt, which must not cancel the advance (only a "stop"
+        # signal such as SIGINT does).
+        s = self.held_client()
+        p = subprocess.Popen(
+            ['bash', '-c', 'sleep 0.1 & echo +1s > clock; echo rc=$?'],
+            cwd=self.mnt, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(p.kill)
+        self.assertTrue(wait_for(
+            lambda: self.read('clients', '1', 'state') == 'running\n'))
+        time.sleep(0.6)  # the background sleep has ended by now
+        self.assertIsNone(p.poll(), 'the advance ended early')
+        self.assertEqual(self.read('state'), 'running\n')
+        s.sendall(msg(OP_REQUEST, 2, 2000000000) + msg(OP_WAIT, 3, 0))
+        out, _ = p.communicate(timeout=3)
+        self.assertEqual(out, 'rc=0\n')
+        self.assertEqual(self.read('clock'), '1000000000\n')
+
     def test_clock_write_interrupted(self):
         self.held_client()
         p = self.writer('clock', '+1s')
