@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "frame.h"
 #include "log.h"
 #include "sock.h"
 
@@ -22,8 +23,7 @@ struct sock_client {
 	struct sock_server *srv;
 	struct cal_client *cc;
 	int fd;
-	unsigned char in[TT_MSG_SIZE]; /* a message split across reads */
-	size_t in_len;
+	struct frame in; /* a message split across reads */
 	unsigned char *out;
 	size_t out_len, out_cap;
 	bool writing; /* io also watches EV_WRITE */
@@ -259,55 +259,20 @@ void sock_flush(struct sock_server *s)
 	}
 }
 
-static void sock_log_msg(const struct sock_client *c,
-			 const struct um_timetravel_msg *m)
+static int sock_client_input(void *data, const struct um_timetravel_msg *m)
 {
+	struct sock_client *c = data;
+	const char *why = "broken";
+
 	log_debug("client %llu -> %s seq=%u time=%llu",
 		  (unsigned long long)cal_client_number(c->cc),
 		  tt_op_name(m->op), m->seq, (unsigned long long)m->time);
-}
-
-/* Hand whole messages to the core; false if the client must go. */
-static bool sock_client_feed(struct sock_client *c, const unsigned char *p,
-			     size_t len)
-{
-	struct um_timetravel_msg m;
-	const char *why = NULL;
-
-	if (c->in_len > 0) {
-		size_t take = TT_MSG_SIZE - c->in_len;
-
-		if (take > len)
-			take = len;
-		memcpy(c->in + c->in_len, p, take);
-		c->in_len += take;
-		p += take;
-		len -= take;
-		if (c->in_len < TT_MSG_SIZE)
-			return true;
-		memcpy(&m, c->in, sizeof(m));
-		c->in_len = 0;
-		sock_log_msg(c, &m);
-		if (cal_client_input(c->srv->cal, c->cc, &m, &why) < 0) {
-			c->dead = why;
-			return false;
-		}
+	if (cal_client_input(c->srv->cal, c->cc, m, &why) < 0) {
+		c->dead = why;
+		return -EPROTO;
 	}
-	while (len >= TT_MSG_SIZE) {
-		memcpy(&m, p, sizeof(m));
-		p += TT_MSG_SIZE;
-		len -= TT_MSG_SIZE;
-		sock_log_msg(c, &m);
-		if (cal_client_input(c->srv->cal, c->cc, &m, &why) < 0) {
-			c->dead = why;
-			return false;
-		}
-		if (c->dead)
-			return false;
-	}
-	memcpy(c->in, p, len);
-	c->in_len = len;
-	return true;
+	/* Sending to it may have failed meanwhile: stop reading it. */
+	return c->dead ? -EPIPE : 0;
 }
 
 static void sock_client_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -331,11 +296,13 @@ static void sock_client_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		if (n <= 0) {
 			sock_client_drop(s, c, n < 0 ? "read failed" :
-					 c->in_len ? "hang-up mid-message" : NULL);
+					 frame_partial(&c->in) ?
+					 "hang-up mid-message" : NULL);
 			sock_flush(s);
 			return;
 		}
-		if (!sock_client_feed(c, buf, (size_t)n)) {
+		if (frame_feed(&c->in, buf, (size_t)n, sock_client_input,
+			       c) < 0) {
 			sock_client_drop(s, c, c->dead);
 			sock_flush(s);
 			return;
