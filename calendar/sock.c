@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -39,6 +40,10 @@ struct sock_server {
 	ev_io listen_io;
 	int fd;
 	int memfd; /* the zero page that declines shared memory */
+	/* Held open so that, out of descriptors, we can still accept and
+	 * close a connection instead of spinning on it (see accept). */
+	int reserve_fd;
+	unsigned int nclients, max_clients;
 	char *path;
 	struct sock_client *all;
 	struct sock_client *dirty;
@@ -80,6 +85,7 @@ static void sock_client_close(struct sock_server *s, struct sock_client *c)
 		s->all = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	s->nclients--;
 	free(c->out);
 	free(c);
 }
@@ -88,17 +94,18 @@ static void sock_client_drop(struct sock_server *s, struct sock_client *c,
 			     const char *why)
 {
 	uint64_t id = 0;
-	bool has_id = cal_client_id(c->cc, &id);
+	char ids[24] = "none";
 
+	if (cal_client_id(c->cc, &id))
+		snprintf(ids, sizeof(ids), "%llu", (unsigned long long)id);
 	if (why)
-		log_info("client %llu (id %s%llu, pid %ld) dropped: %s",
-			 (unsigned long long)cal_client_number(c->cc),
-			 has_id ? "" : "none ", (unsigned long long)id,
+		log_info("client %llu (id %s, pid %ld) dropped: %s",
+			 (unsigned long long)cal_client_number(c->cc), ids,
 			 (long)cal_client_pid(c->cc), why);
 	else
-		log_info("client %llu (id %llu, pid %ld) left",
-			 (unsigned long long)cal_client_number(c->cc),
-			 (unsigned long long)id, (long)cal_client_pid(c->cc));
+		log_info("client %llu (id %s, pid %ld) left",
+			 (unsigned long long)cal_client_number(c->cc), ids,
+			 (long)cal_client_pid(c->cc));
 	/* Answers to what it said before its mistake still go out, best
 	 * effort, so what it sees does not depend on how reads split. */
 	if (c->out_len > 0 &&
@@ -271,6 +278,11 @@ static int sock_client_input(void *data, const struct um_timetravel_msg *m)
 		c->dead = why;
 		return -EPROTO;
 	}
+	if (m->op == UM_TIMETRAVEL_START)
+		log_info("client %llu started (id %llu, pid %ld)",
+			 (unsigned long long)cal_client_number(c->cc),
+			 (unsigned long long)m->time,
+			 (long)cal_client_pid(c->cc));
 	/* Sending to it may have failed meanwhile: stop reading it. */
 	return c->dead ? -EPIPE : 0;
 }
@@ -326,12 +338,34 @@ static void sock_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		int fd = accept4(s->fd, NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
+		    s->reserve_fd >= 0) {
+			/* The connection would stay pending and the listener
+			 * readable forever: free a descriptor, take it, shut
+			 * it. */
+			close(s->reserve_fd);
+			fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0)
+				close(fd);
+			s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			log_error("refused a client: out of file descriptors "
+				  "(%u clients)", s->nclients);
+			continue;
+		}
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM)
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
 				log_error("cannot accept a client: %s",
 					  strerror(errno));
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
 			return;
+		}
+		if (s->nclients >= s->max_clients) {
+			close(fd);
+			log_error("refused a client: %u clients already "
+				  "(--max-clients)", s->nclients);
+			continue;
 		}
 		c = calloc(1, sizeof(*c));
 		if (!c) {
@@ -352,6 +386,7 @@ static void sock_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (s->all)
 			s->all->prev = c;
 		s->all = c;
+		s->nclients++;
 		ev_io_init(&c->io, sock_client_cb, fd, EV_READ);
 		ev_io_start(s->loop, &c->io);
 		log_info("client %llu connected (pid %ld)",
@@ -374,8 +409,9 @@ static bool sock_path_live(const struct sockaddr_un *sa)
 }
 
 int sock_server_new(struct ev_loop *loop, struct cal *cal, const char *path,
-		    mode_t mode, struct sock_server **out)
+		    const struct sock_config *cfg, struct sock_server **out)
 {
+	mode_t mode = cfg->mode;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct sock_server *s;
 	struct stat st;
@@ -398,6 +434,8 @@ int sock_server_new(struct ev_loop *loop, struct cal *cal, const char *path,
 	s->loop = loop;
 	s->cal = cal;
 	s->fd = s->memfd = -1;
+	s->max_clients = cfg->max_clients;
+	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	s->path = strdup(path);
 	s->memfd = memfd_create("ttfs-noshm", MFD_CLOEXEC);
 	if (!s->path || s->memfd < 0 || ftruncate(s->memfd, TT_SHM_HDR_SIZE)) {
@@ -420,7 +458,9 @@ int sock_server_new(struct ev_loop *loop, struct cal *cal, const char *path,
 		if (r < 0)
 			goto fail;
 	}
-	if (chmod(path, mode) < 0 || listen(s->fd, 128) < 0) {
+	if (chmod(path, mode) < 0 ||
+	    (cfg->gid != (gid_t)-1 && chown(path, (uid_t)-1, cfg->gid) < 0) ||
+	    listen(s->fd, 128) < 0) {
 		err = -errno;
 		unlink(path);
 		goto fail;
@@ -435,6 +475,8 @@ fail:
 		close(s->fd);
 	if (s->memfd >= 0)
 		close(s->memfd);
+	if (s->reserve_fd >= 0)
+		close(s->reserve_fd);
 	free(s->path);
 	free(s);
 	return err;
@@ -454,6 +496,8 @@ void sock_server_free(struct sock_server *s)
 	ev_io_stop(s->loop, &s->listen_io);
 	close(s->fd);
 	close(s->memfd);
+	if (s->reserve_fd >= 0)
+		close(s->reserve_fd);
 	unlink(s->path);
 	free(s->path);
 	free(s);

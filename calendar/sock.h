@@ -15,12 +15,20 @@
 
 struct sock_server;
 
+struct sock_config {
+	mode_t mode;              /* the socket file's permissions */
+	gid_t gid;                /* its group, or (gid_t)-1 to leave it */
+	unsigned int max_clients; /* connections beyond are closed at once */
+};
+
+#define SOCK_DEFAULT_MAX_CLIENTS 100000u
+
 /*
- * Listen on `path` (mode `mode`).  A path held by a live listener is
- * refused with -EADDRINUSE; a stale socket file is replaced.
+ * Listen on `path`.  A path held by a live listener is refused with
+ * -EADDRINUSE; a stale socket file is replaced.
  */
 int sock_server_new(struct ev_loop *loop, struct cal *cal, const char *path,
-		    mode_t mode, struct sock_server **out);
+		    const struct sock_config *cfg, struct sock_server **out);
 /* Closes every client, stops listening and removes the socket file. */
 void sock_server_free(struct sock_server *s);
 /* The cal_ops send function: client_data is what the adapter gave. */

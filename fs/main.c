@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,7 @@ struct opts {
 	char *fuse_opts;
 	bool foreground;
 	bool debug;
-	mode_t socket_mode;
+	struct sock_config sock;
 	double pace;
 	struct cal_config cal;
 	struct tree_config tree;
@@ -70,6 +71,8 @@ static void usage(FILE *f)
 "  -t, --tod NS           date at simulated time 0, ns since the epoch\n"
 "                         (default: the wall clock at start)\n"
 "  -m, --socket-mode MODE the socket's permissions, octal (default 0600)\n"
+"  -g, --socket-group GROUP  the socket's group (with --socket-mode 0660)\n"
+"      --max-clients N    connections beyond are closed (default 100000)\n"
 "      --pace RATIO       simulated per wall time: 0 as fast as possible\n"
 "                         (default), 1 real time, 10, 0.5, ...\n"
 "      --trace-records N  trace lines kept for slow readers (default 65536)\n"
@@ -111,6 +114,8 @@ static int opts_parse(int argc, char **argv, struct opts *o)
 		{ "socket-mode", required_argument, NULL, 'm' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "pace", required_argument, NULL, 'P' },
+		{ "socket-group", required_argument, NULL, 'g' },
+		{ "max-clients", required_argument, NULL, 'M' },
 		{ "trace-records", required_argument, NULL, 'R' },
 		{ "timeline-events", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
@@ -124,10 +129,12 @@ static int opts_parse(int argc, char **argv, struct opts *o)
 	clock_gettime(CLOCK_REALTIME, &now);
 	o->cal.tod = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 	o->cal.quantum = CAL_DEFAULT_QUANTUM;
-	o->socket_mode = 0600;
+	o->sock.mode = 0600;
+	o->sock.gid = (gid_t)-1;
+	o->sock.max_clients = SOCK_DEFAULT_MAX_CLIENTS;
 	o->tree.trace_records = 65536;
 	o->tree.timeline_events = 100000;
-	while ((c = getopt_long(argc, argv, "s:fpe:q:t:m:o:dhV", lopts,
+	while ((c = getopt_long(argc, argv, "s:fpe:q:t:m:g:o:dhV", lopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -174,7 +181,7 @@ static int opts_parse(int argc, char **argv, struct opts *o)
 					"octal mode, not '%s'\n", optarg);
 				return -1;
 			}
-			o->socket_mode = (mode_t)m;
+			o->sock.mode = (mode_t)m;
 			break;
 		}
 		case 'P': {
@@ -189,6 +196,32 @@ static int opts_parse(int argc, char **argv, struct opts *o)
 			}
 			break;
 		}
+		case 'g': {
+			struct group *gr = getgrnam(optarg);
+			char *end;
+			unsigned long g = strtoul(optarg, &end, 10);
+
+			if (gr) {
+				o->sock.gid = gr->gr_gid;
+			} else if (*optarg && !*end) {
+				o->sock.gid = (gid_t)g;
+			} else {
+				fprintf(stderr, "ttfs: --socket-group: no group "
+					"'%s'\n", optarg);
+				return -1;
+			}
+			break;
+		}
+		case 'M':
+			if (ttime_parse_u64(optarg, strlen(optarg), &v) < 0 ||
+			    v == 0 || v > 10000000) {
+				fprintf(stderr, "ttfs: --max-clients takes a "
+					"count from 1 to 10000000, not '%s'\n",
+					optarg);
+				return -1;
+			}
+			o->sock.max_clients = (unsigned int)v;
+			break;
 		case 'R':
 		case 'E':
 			if (ttime_parse_u64(optarg, strlen(optarg), &v) < 0 ||
@@ -433,8 +466,7 @@ static int daemon_start(struct daemon *d, const struct opts *o,
 		return -ENOMEM;
 	}
 	cal_set_pace(d->cal, o->pace);
-	r = sock_server_new(d->loop, d->cal, o->socket, o->socket_mode,
-			    &d->srv);
+	r = sock_server_new(d->loop, d->cal, o->socket, &o->sock, &d->srv);
 	if (r < 0) {
 		fprintf(stderr, "ttfs: socket %s: %s\n", o->socket,
 			r == -EADDRINUSE ? "in use by a running calendar" :
