@@ -18,6 +18,7 @@
 
 struct cal_client {
 	struct cal_client *prev, *next; /* connection order */
+	struct cal_client *bucket_next; /* in cal->buckets */
 	struct heap_node hn; /* in cal->queue while req is set, or in
 			      * cal->held while its START is held */
 	void *data;
@@ -54,6 +55,11 @@ struct cal {
 	uint64_t next_number;
 	struct cal_client *runner;
 	struct cal_client *head, *tail;
+	/* Clients by number, for the tree's every lookup: chains, and a
+	 * power-of-2 count kept at least nclients (or NULL: walk the list,
+	 * when there was no memory for it). */
+	struct cal_client **buckets;
+	size_t nbuckets;
 	struct heap queue; /* clients with a request, earliest first */
 	/* Held STARTs, lowest ID first.  Each counts as a request at the
 	 * current clock, whenever that is, so they are kept apart from
@@ -377,6 +383,38 @@ static void cal_schedule(struct cal *cal)
 	cal_changed(cal);
 }
 
+static size_t cal_bucket(const struct cal *cal, uint64_t number)
+{
+	/* Numbers are consecutive: their low bits spread them already. */
+	return (size_t)number & (cal->nbuckets - 1);
+}
+
+static void cal_bucket_add(struct cal *cal, struct cal_client *c)
+{
+	struct cal_client **b = &cal->buckets[cal_bucket(cal, c->number)];
+
+	c->bucket_next = *b;
+	*b = c;
+}
+
+/* Room for one more client; without memory, lookups just get slower. */
+static void cal_buckets_grow(struct cal *cal)
+{
+	size_t n = cal->nbuckets ? cal->nbuckets * 2 : 64;
+	struct cal_client **v, *c;
+
+	if (cal->nclients + 1 <= cal->nbuckets)
+		return;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return;
+	free(cal->buckets);
+	cal->buckets = v;
+	cal->nbuckets = n;
+	for (c = cal->head; c; c = c->next)
+		cal_bucket_add(cal, c);
+}
+
 struct cal *cal_new(const struct cal_config *cfg, const struct cal_ops *ops,
 		    void *data)
 {
@@ -414,6 +452,7 @@ void cal_free(struct cal *cal)
 		next = c->next;
 		free(c);
 	}
+	free(cal->buckets);
 	free(cal);
 }
 
@@ -503,6 +542,9 @@ struct cal_client *cal_client_new(struct cal *cal, void *client_data,
 	c->ack_next = 1;
 	snprintf(c->name, sizeof(c->name), "client-%llu",
 		 (unsigned long long)c->number);
+	cal_buckets_grow(cal); /* before c is listed: it adds c itself */
+	if (cal->buckets)
+		cal_bucket_add(cal, c);
 	c->prev = cal->tail;
 	if (cal->tail)
 		cal->tail->next = c;
@@ -534,6 +576,14 @@ void cal_client_free(struct cal *cal, struct cal_client *c)
 		c->next->prev = c->prev;
 	else
 		cal->tail = c->prev;
+	if (cal->buckets) {
+		struct cal_client **b = &cal->buckets[cal_bucket(cal,
+								 c->number)];
+
+		while (*b != c)
+			b = &(*b)->bucket_next;
+		*b = c->bucket_next;
+	}
 	cal->nclients--;
 	if (cal->runner == c)
 		cal->runner = NULL;
@@ -660,6 +710,11 @@ int cal_client_input(struct cal *cal, struct cal_client *c,
 		/* The answer becomes the client's time: never backwards.
 		 * A frozen client's time stands, like a stopped machine's. */
 		t = cal->clock > c->given && !c->frozen ? cal->clock : c->given;
+		/* ...and never past its own pending request, which its RUN
+		 * must carry exactly (a REQUEST behind given is refused, so
+		 * this stays >= given). */
+		if (c->req != CAL_TIME_NONE && t > c->req)
+			t = c->req;
 		c->given = t;
 		cal_ack(cal, c, m->seq, cal_to_client(c, t));
 		return 0;
@@ -702,6 +757,13 @@ struct cal_client *cal_client_find(const struct cal *cal, uint64_t number)
 {
 	struct cal_client *c;
 
+	if (cal->buckets) {
+		for (c = cal->buckets[cal_bucket(cal, number)]; c;
+		     c = c->bucket_next)
+			if (c->number == number)
+				return c;
+		return NULL;
+	}
 	for (c = cal->head; c; c = c->next)
 		if (c->number == number)
 			return c;

@@ -37,6 +37,35 @@ _Static_assert(sizeof(struct um_timetravel_msg) == TT_MSG_SIZE,
 #define TT_SHM_VERSION 2u
 #define TT_SHM_HDR_SIZE 4096u
 
+/*
+ * The shared-memory scheduling page (Linux >= 6.11, version 2): a 4096-byte
+ * header, then one 128-byte slot per client.  Times on the page are the
+ * calendar's; every client may write all of it, so all that is read back
+ * is validated.
+ */
+#define TT_SHM_CAP_TIME_SHARE 0x1u
+#define TT_SHM_FLAGS_REQ_RUN 0x1u
+#define TT_SHM_SLOT_SIZE 128u
+
+struct tt_shm_hdr {
+	uint32_t version;
+	uint32_t len;
+	uint64_t free_until;
+	uint64_t current_time;
+	uint16_t running_id;
+	uint16_t max_clients;
+};
+
+struct tt_shm_slot {
+	uint32_t capa;
+	uint32_t flags;
+	uint64_t req_time;
+	uint64_t name;
+};
+
+_Static_assert(sizeof(struct tt_shm_hdr) <= TT_SHM_HDR_SIZE, "header fits");
+_Static_assert(sizeof(struct tt_shm_slot) <= TT_SHM_SLOT_SIZE, "slot fits");
+
 /* Times sent to a kernel stay below S64_MAX, where it panics. */
 #define TT_TIME_MAX ((uint64_t)INT64_MAX - 1)
 

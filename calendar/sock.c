@@ -38,6 +38,7 @@ struct sock_server {
 	struct ev_loop *loop;
 	struct cal *cal;
 	ev_io listen_io;
+	ev_timer listen_pause; /* out of resources: listen again later */
 	int fd;
 	int memfd; /* the zero page that declines shared memory */
 	/* Held open so that, out of descriptors, we can still accept and
@@ -345,20 +346,30 @@ static void sock_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			 * it. */
 			close(s->reserve_fd);
 			fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
+			s->reserve_fd = -1;
 			if (fd >= 0)
 				close(fd);
 			s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			/* accept fails with EMFILE before it looks at the
+			 * queue: only an accepted connection means more may
+			 * wait. */
+			if (fd < 0)
+				return;
 			log_error("refused a client: out of file descriptors "
 				  "(%u clients)", s->nclients);
 			continue;
 		}
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
-				log_error("cannot accept a client: %s",
-					  strerror(errno));
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			log_error("cannot accept a client: %s",
+				  strerror(errno));
+			/* The connection stays pending and the listener
+			 * readable: stop looking for a while, not spin. */
+			ev_io_stop(s->loop, &s->listen_io);
+			ev_timer_start(s->loop, &s->listen_pause);
 			return;
 		}
 		if (s->nclients >= s->max_clients) {
@@ -393,6 +404,17 @@ static void sock_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			 (unsigned long long)cal_client_number(c->cc),
 			 (long)cred.pid);
 	}
+}
+
+static void sock_listen_again(struct ev_loop *loop, ev_timer *w,
+			      int revents)
+{
+	struct sock_server *s = w->data;
+
+	(void)revents;
+	if (s->reserve_fd < 0)
+		s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ev_io_start(loop, &s->listen_io);
 }
 
 /* Is a live server listening at path?  Then it is not ours to take. */
@@ -467,6 +489,8 @@ int sock_server_new(struct ev_loop *loop, struct cal *cal, const char *path,
 	}
 	ev_io_init(&s->listen_io, sock_accept_cb, s->fd, EV_READ);
 	s->listen_io.data = s;
+	ev_timer_init(&s->listen_pause, sock_listen_again, 0.1, 0.0);
+	s->listen_pause.data = s;
 	ev_io_start(loop, &s->listen_io);
 	*out = s;
 	return 0;
@@ -494,6 +518,7 @@ void sock_server_free(struct sock_server *s)
 		cal_client_free(s->cal, cc);
 	}
 	ev_io_stop(s->loop, &s->listen_io);
+	ev_timer_stop(s->loop, &s->listen_pause);
 	close(s->fd);
 	close(s->memfd);
 	if (s->reserve_fd >= 0)

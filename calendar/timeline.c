@@ -28,10 +28,15 @@ struct tl_client {
 struct timeline {
 	struct tl_event *ev; /* ring: ev[(first + i) % cap], i < n */
 	size_t cap, n, first;
-	/* Few clients, so a plain array searched in order; an entry lives
-	 * while the client is here or a kept event still names it. */
+	/* The clients' entries, in no order; an entry lives while the
+	 * client is here or a kept event still names it. */
 	struct tl_client *c;
 	size_t nc, ccap;
+	/* c by client number, for every event at any number of clients:
+	 * open addressing, linear probing; a slot holds an index + 1, 0 is
+	 * empty; nslot is a power of 2 at least twice nc. */
+	size_t *slot;
+	size_t nslot;
 	bool purge; /* some entry may have become removable */
 	uint64_t now; /* the latest simulated time seen */
 };
@@ -60,17 +65,77 @@ void timeline_free(struct timeline *tl)
 		return;
 	free(tl->ev);
 	free(tl->c);
+	free(tl->slot);
 	free(tl);
+}
+
+static size_t tl_hash(uint64_t number, size_t mask)
+{
+	uint64_t h = number * 0x9e3779b97f4a7c15ull; /* Fibonacci hashing */
+
+	return (size_t)(h ^ (h >> 32)) & mask;
+}
+
+/* The slot that holds number, or the empty slot where it would go. */
+static size_t tl_slot(const struct timeline *tl, uint64_t number)
+{
+	size_t mask = tl->nslot - 1, i = tl_hash(number, mask);
+
+	while (tl->slot[i] && tl->c[tl->slot[i] - 1].number != number)
+		i = (i + 1) & mask;
+	return i;
 }
 
 static struct tl_client *tl_find(const struct timeline *tl, uint64_t number)
 {
 	size_t i;
 
+	if (!tl->nslot)
+		return NULL;
+	i = tl_slot(tl, number);
+	return tl->slot[i] ? &tl->c[tl->slot[i] - 1] : NULL;
+}
+
+/* Empty slot i, moving back the entries whose probe ran past it, so
+ * that every probe still ends at an empty slot only after its entry. */
+static void tl_slot_clear(struct timeline *tl, size_t i)
+{
+	size_t mask = tl->nslot - 1, j = i;
+
+	for (;;) {
+		size_t h;
+
+		j = (j + 1) & mask;
+		if (!tl->slot[j])
+			break;
+		h = tl_hash(tl->c[tl->slot[j] - 1].number, mask);
+		/* Its home is cyclically outside (i, j]: it may move to i. */
+		if (i <= j ? (h <= i || h > j) : (h <= i && h > j)) {
+			tl->slot[i] = tl->slot[j];
+			i = j;
+		}
+	}
+	tl->slot[i] = 0;
+}
+
+static int tl_index_grow(struct timeline *tl, size_t want)
+{
+	size_t n = tl->nslot ? tl->nslot : 16, i;
+	size_t *v;
+
+	while (n < 2 * want)
+		n *= 2;
+	if (n == tl->nslot)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	free(tl->slot);
+	tl->slot = v;
+	tl->nslot = n;
 	for (i = 0; i < tl->nc; i++)
-		if (tl->c[i].number == number)
-			return &tl->c[i];
-	return NULL;
+		tl->slot[tl_slot(tl, tl->c[i].number)] = i + 1;
+	return 0;
 }
 
 /* The client's entry, made if new; NULL on ENOMEM.  Moves the others. */
@@ -80,6 +145,8 @@ static struct tl_client *tl_get(struct timeline *tl, uint64_t number)
 
 	if (c)
 		return c;
+	if (tl_index_grow(tl, tl->nc + 1) < 0)
+		return NULL;
 	if (tl->nc == tl->ccap) {
 		size_t cap = tl->ccap ? tl->ccap * 2 : 8;
 		struct tl_client *v = realloc(tl->c, cap * sizeof(*v));
@@ -92,6 +159,7 @@ static struct tl_client *tl_get(struct timeline *tl, uint64_t number)
 	c = &tl->c[tl->nc++];
 	memset(c, 0, sizeof(*c));
 	c->number = number;
+	tl->slot[tl_slot(tl, number)] = tl->nc;
 	return c;
 }
 
@@ -110,10 +178,16 @@ static void tl_purge(struct timeline *tl)
 		return;
 	tl->purge = false;
 	while (i < tl->nc) {
-		if (tl_removable(&tl->c[i]))
-			tl->c[i] = tl->c[--tl->nc];
-		else
+		if (!tl_removable(&tl->c[i])) {
 			i++;
+			continue;
+		}
+		tl_slot_clear(tl, tl_slot(tl, tl->c[i].number));
+		if (i != --tl->nc) {
+			/* The last entry moves into i: so does its slot. */
+			tl->c[i] = tl->c[tl->nc];
+			tl->slot[tl_slot(tl, tl->c[i].number)] = i + 1;
+		}
 	}
 }
 

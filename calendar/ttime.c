@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* ttime.c: parse the time syntax of the tree's files (see ttime.h). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ttime.h"
@@ -120,4 +121,31 @@ int ttime_parse(const char *s, size_t len, uint64_t now, uint64_t *out)
 	}
 	*out = v;
 	return 0;
+}
+
+int ttime_parse_ratio(const char *s, size_t len, double *out)
+{
+	char text[64];
+	size_t i, dots = 0, digits = 0;
+	char *end;
+
+	len = ttime_trim(s, len);
+	if (len == 0 || len >= sizeof(text))
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.')
+			dots++;
+		else if (s[i] >= '0' && s[i] <= '9')
+			digits++;
+		else
+			return -EINVAL;
+	}
+	if (dots > 1 || digits == 0)
+		return -EINVAL;
+	/* strtod wants a terminated string; the syntax is checked above,
+	 * so it reads exactly these bytes. */
+	memcpy(text, s, len);
+	text[len] = '\0';
+	*out = strtod(text, &end);
+	return *end ? -EINVAL : 0;
 }

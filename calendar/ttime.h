@@ -25,4 +25,11 @@ int ttime_parse(const char *s, size_t len, uint64_t now, uint64_t *out);
  */
 int ttime_parse_u64(const char *s, size_t len, uint64_t *out);
 
+/*
+ * Parse a ratio: decimal digits with at most one '.', no sign, no
+ * exponent (0, 1, 10, 0.5, .25), optionally followed by one newline.
+ * 0 and *out set, or -EINVAL.
+ */
+int ttime_parse_ratio(const char *s, size_t len, double *out);
+
 #endif

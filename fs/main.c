@@ -184,18 +184,14 @@ static int opts_parse(int argc, char **argv, struct opts *o)
 			o->sock.mode = (mode_t)m;
 			break;
 		}
-		case 'P': {
-			char *end;
-
-			o->pace = strtod(optarg, &end);
-			if (!*optarg || *end || !(o->pace >= 0) ||
-			    o->pace > 1e12) {
+		case 'P':
+			if (ttime_parse_ratio(optarg, strlen(optarg),
+					      &o->pace) < 0 || o->pace > 1e12) {
 				fprintf(stderr, "ttfs: --pace takes a ratio "
 					"(0, 1, 10, 0.5), not '%s'\n", optarg);
 				return -1;
 			}
 			break;
-		}
 		case 'g': {
 			struct group *gr = getgrnam(optarg);
 			char *end;
@@ -320,11 +316,13 @@ static void daemon_prepare_cb(struct ev_loop *loop, ev_prepare *w,
 
 static void daemon_watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	/* Nothing to do here: waking is the point (the prepare watcher
-	 * runs next). */
+	struct daemon *d = w->data;
+
+	/* Waking is the point (the prepare watcher runs next, for parked
+	 * requests); and the stats' samples are taken here. */
 	(void)loop;
-	(void)w;
 	(void)revents;
+	tree_tick(d->tree);
 }
 
 static void daemon_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -485,6 +483,7 @@ static int daemon_start(struct daemon *d, const struct opts *o,
 	/* Wakes the loop so the prepare watcher looks at parked requests
 	 * whose writers may have been signalled (see tree.c). */
 	ev_timer_init(&d->watch_timer, daemon_watch_cb, 0.1, 0.1);
+	d->watch_timer.data = d;
 	ev_timer_start(d->loop, &d->watch_timer);
 	ev_prepare_init(&d->prepare, daemon_prepare_cb);
 	d->prepare.data = d;
@@ -509,6 +508,8 @@ static void daemon_stop(struct daemon *d)
 		ev_io_stop(d->loop, &d->fuse_io);
 	}
 	sock_server_free(d->srv);
+	if (d->tree)
+		tree_stop(d->tree);
 	if (d->se) {
 		fuse_session_unmount(d->se);
 		fuse_session_destroy(d->se);

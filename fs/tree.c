@@ -165,6 +165,7 @@ struct tree {
 	struct until_ent *untils;
 	fuse_ino_t next_until;
 	struct handle *pollers; /* handles with a poll handle to notify */
+	struct handle *handles; /* every open file and directory */
 	struct trace *trace;
 	unsigned int tracers; /* open trace files: record only for them */
 	struct timeline *timeline;
@@ -196,6 +197,7 @@ struct handle {
 	char seen[64];              /* poll: the value last read */
 	struct fuse_pollhandle *ph; /* poll: to notify on change */
 	struct handle *pprev, *pnext; /* on tree->pollers */
+	struct handle *hprev, *hnext; /* on tree->handles: freed at exit */
 };
 
 static struct tree *tree_of(fuse_req_t req)
@@ -407,9 +409,8 @@ static int tree_render_stats(const struct tree *t, char *buf, size_t cap)
 	int len;
 
 	cal_stats(t->cal, &st);
-	/* The newest sample at least a second old; the clock moves only
-	 * in loop turns, which take samples, so between samples it is
-	 * known to have stood. */
+	/* The newest sample at least a second old (tree_tick takes one
+	 * every SAMPLE_EVERY, so it is at most that much older). */
 	for (unsigned int i = 0; i < t->nsample && i < SAMPLES; i++) {
 		const struct sample *s = &t->samples[i];
 
@@ -513,10 +514,30 @@ static void tree_poller_del(struct tree *t, struct handle *h)
 	h->pprev = h->pnext = NULL;
 }
 
+/* Every handle is listed, so that those still open at exit are freed. */
+static struct handle *tree_handle_new(struct tree *t)
+{
+	struct handle *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->hnext = t->handles;
+	if (t->handles)
+		t->handles->hprev = h;
+	t->handles = h;
+	return h;
+}
+
 static void tree_handle_free(struct tree *t, struct handle *h)
 {
 	if (!h)
 		return;
+	if (h->hprev)
+		h->hprev->hnext = h->hnext;
+	else
+		t->handles = h->hnext;
+	if (h->hnext)
+		h->hnext->hprev = h->hprev;
 	tree_poller_del(t, h);
 	if (h->ino == INO_TRACE)
 		t->tracers--;
@@ -804,13 +825,14 @@ static bool tree_poll_ready(struct tree *t, struct handle *h)
 	       h->seen[len] != '\0';
 }
 
-static void tree_sample(struct tree *t)
+void tree_tick(struct tree *t)
 {
 	uint64_t now = tree_mono_ns();
 	struct sample *last = t->nsample ?
 		&t->samples[(t->nsample - 1) % SAMPLES] : NULL;
 
-	if (last && now - last->wall < SAMPLE_EVERY)
+	/* Half: a timer a little early must not skip a sample. */
+	if (last && now - last->wall < SAMPLE_EVERY / 2)
 		return;
 	t->samples[t->nsample % SAMPLES] = (struct sample){
 		.wall = now, .clock = cal_clock(t->cal),
@@ -822,7 +844,6 @@ void tree_process(struct tree *t)
 {
 	bool again = true;
 
-	tree_sample(t);
 	for (struct handle *h = t->pollers, *next; h; h = next) {
 		next = h->pnext;
 		if (tree_poll_ready(t, h)) {
@@ -904,32 +925,11 @@ static int tree_write_state(struct tree *t, fuse_req_t req, const char *buf,
 	return -EINVAL;
 }
 
-/* A decimal ratio: 0, 1, 10, 0.5; no sign, no exponent. */
 static int tree_write_pace(struct tree *t, const char *buf, size_t size)
 {
-	char text[64];
-	size_t i, dots = 0, digits = 0;
-	char *end;
 	double pace;
 
-	if (buf[size - 1] == '\n')
-		size--;
-	if (size == 0 || size >= sizeof(text))
-		return -EINVAL;
-	for (i = 0; i < size; i++) {
-		if (buf[i] == '.')
-			dots++;
-		else if (buf[i] >= '0' && buf[i] <= '9')
-			digits++;
-		else
-			return -EINVAL;
-	}
-	if (dots > 1 || digits == 0)
-		return -EINVAL;
-	memcpy(text, buf, size);
-	text[size] = '\0';
-	pace = strtod(text, &end);
-	if (*end)
+	if (ttime_parse_ratio(buf, size, &pace) < 0)
 		return -EINVAL;
 	return cal_set_pace(t->cal, pace);
 }
@@ -1152,7 +1152,7 @@ static void tree_op_open(fuse_req_t req, fuse_ino_t ino,
 	if (!err && (fi->flags & O_ACCMODE) != O_RDONLY &&
 	    !node_is_writable(&n))
 		err = -EACCES;
-	h = err ? NULL : calloc(1, sizeof(*h));
+	h = err ? NULL : tree_handle_new(t);
 	if (!err && !h)
 		err = -ENOMEM;
 	if (!err) {
@@ -1181,9 +1181,7 @@ static void tree_op_open(fuse_req_t req, fuse_ino_t ino,
 		err = tree_handle_render(t, &n, h);
 	}
 	if (err) {
-		if (h)
-			free(h->data);
-		free(h);
+		tree_handle_free(t, h);
 		fuse_reply_err(req, -err);
 		return;
 	}
@@ -1313,7 +1311,7 @@ static void tree_op_opendir(fuse_req_t req, fuse_ino_t ino,
 
 	if (!err && !node_is_dir(&n))
 		err = -ENOTDIR;
-	if (!err && !(h = calloc(1, sizeof(*h))))
+	if (!err && !(h = tree_handle_new(t)))
 		err = -ENOMEM;
 	/* The snapshot readdir slices; offset 0 takes a new one. */
 	if (!err)
@@ -1459,6 +1457,19 @@ struct tree *tree_new(struct cal *cal, const char *socket_path,
 	return t;
 }
 
+void tree_stop(struct tree *t)
+{
+	/* Every request gets its one answer, even at exit: the writer
+	 * learns its wait was cut short, and libfuse frees the request. */
+	while (t->parks) {
+		struct park *p = t->parks;
+
+		t->parks = p->next;
+		fuse_reply_err(p->req, EINTR);
+		free(p);
+	}
+}
+
 void tree_free(struct tree *t)
 {
 	if (!t)
@@ -1470,6 +1481,9 @@ void tree_free(struct tree *t)
 		t->parks = p->next;
 		free(p);
 	}
+	/* Files still open at exit: no release will come for them. */
+	while (t->handles)
+		tree_handle_free(t, t->handles);
 	while (t->untils) {
 		struct until_ent *u = t->untils;
 

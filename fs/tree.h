@@ -25,11 +25,17 @@ struct tree_config {
 
 struct tree *tree_new(struct cal *cal, const char *socket_path,
 		      const struct tree_config *cfg);
+/* Answers every parked request (EINTR): call before the session ends. */
+void tree_stop(struct tree *t);
 /* Frees the tree and its parked requests (call after the session ends). */
 void tree_free(struct tree *t);
 const struct fuse_lowlevel_ops *tree_ops(void);
-/* Answer parked requests whose wait is over, or that were interrupted. */
+/* Answer parked requests whose wait is over, or that were interrupted.
+ * Called every loop turn: next to nothing when none are parked or polled. */
 void tree_process(struct tree *t);
+/* Sample the clock against the wall for stats; the loop calls it every
+ * 100 ms, not every turn, to keep a clock read off each grant's path. */
+void tree_tick(struct tree *t);
 /* A message in or out, or a client gone (ev->msg NULL): for trace and
  * timeline.json. */
 void tree_event(struct tree *t, const struct cal_event *ev);

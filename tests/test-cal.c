@@ -353,6 +353,28 @@ static void test_get_never_backwards(void)
 	cal_free(cal);
 }
 
+static void test_get_never_past_own_request(void)
+{
+	struct fake a, b;
+	struct cal *cal = a_waits_b_runs(&a, &b, CAL_TIME_NONE - 1);
+
+	/* a waits with no real request; b runs to 5000 */
+	say(cal, &a, UM_TIMETRAVEL_REQUEST, UINT64_MAX); /* "never" */
+	say(cal, &b, UM_TIMETRAVEL_REQUEST, 5000);
+	say(cal, &b, UM_TIMETRAVEL_WAIT, 0);
+	CHECK_EQ(cal_clock(cal), 5000);
+	/* a, waiting, asks for 1000, then for the time: told 1000, not
+	 * 5000, so that its RUN at 1000 is not behind what it was told */
+	say(cal, &a, UM_TIMETRAVEL_REQUEST, 1000);
+	say(cal, &a, UM_TIMETRAVEL_GET, 0);
+	CHECK_EQ(last(&a)->time, 1000);
+	ack_all(cal, &b);
+	say(cal, &b, UM_TIMETRAVEL_REQUEST, 9000);
+	say(cal, &b, UM_TIMETRAVEL_WAIT, 0);
+	CHECK_EQ(last_op(&a, UM_TIMETRAVEL_RUN)->time, 1000);
+	cal_free(cal);
+}
+
 static void test_update_from_waiter_ignored(void)
 {
 	struct cal *cal = mk(false);
@@ -749,6 +771,7 @@ TEST_LIST(T(test_start_ack_at_once_when_running),
 	  T(test_request_replaces_previous),
 	  T(test_late_joiner_offset),
 	  T(test_get_never_backwards),
+	  T(test_get_never_past_own_request),
 	  T(test_update_from_waiter_ignored),
 	  T(test_request_behind_own_time_is_error),
 	  T(test_ack_seq_checked),

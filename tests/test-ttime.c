@@ -87,4 +87,29 @@ static void test_u64(void)
 	CHECK_EQ(ttime_parse_u64("99999999999999999999", 20, &out), -ERANGE);
 }
 
-TEST_LIST(T(test_table), T(test_embedded_nul), T(test_u64))
+static void test_ratio(void)
+{
+	static const char *const bad[] = {
+		"", "\n", "-1", "1e3", "0x10", " 1", "1 ", "1.2.3", ".", "inf",
+		"nan", "+1", "1\n\n",
+	};
+	double v = 0;
+	size_t i;
+
+	CHECK_EQ(ttime_parse_ratio("0.5\n", 4, &v), 0);
+	CHECK(v == 0.5);
+	CHECK_EQ(ttime_parse_ratio(".25", 3, &v), 0);
+	CHECK(v == 0.25);
+	CHECK_EQ(ttime_parse_ratio("10", 2, &v), 0);
+	CHECK(v == 10.0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 7;
+		if (ttime_parse_ratio(bad[i], strlen(bad[i]), &v) != -EINVAL) {
+			fprintf(stderr, "ratio \"%s\" accepted\n", bad[i]);
+			test_failed_checks++;
+		}
+		CHECK(v == 7);
+	}
+}
+
+TEST_LIST(T(test_table), T(test_embedded_nul), T(test_u64), T(test_ratio))

@@ -1,0 +1,748 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench.c: how fast ttfs hands out turns.
+ *
+ *   bench --ttfs PATH [--ttfs PATH...] [--clients N[,N...]] [--grants G]
+ *         [--mode basic|free|both] [--monitor]
+ *
+ * For each N it starts ttfs (-f, a temporary socket and mount), connects
+ * N fake clients from this one process, driven by one epoll, and counts
+ * grants (RUNs) per second after a warm-up.  Each client talks like a UML
+ * kernel: START, then on every RUN it ACKs FREE_UNTIL and RUN, sends
+ * REQUEST(now + period), waits for its ACK, sends WAIT, waits for its
+ * ACK; like the kernel's time_travel_ext_req, it waits for an ACK with a
+ * blocking read, and only RUNs (and START's ACK) come through epoll.
+ * The two ACKs ride in the REQUEST's write: they need no answer, so that
+ * is the kernel's order with fewer syscalls.  "free" mode also honours FREE_UNTIL as the kernel does
+ * (time_travel_ext_request): events before it are run without asking.
+ *
+ * Beside each row it measures the floor: the median wall time of one
+ * 16-byte request/ACK round trip between two processes over a Unix
+ * socketpair.  A grant needs 2 round trips on its critical path (REQUEST
+ * and its ACK, WAIT and its ACK, the next RUN riding on the WAIT's ACK
+ * turn), so ratio = us per grant / (2 * floor) says how much of a grant
+ * is ttfs and the fake clients rather than the kernel's socket path.
+ *
+ * --monitor: each N runs alone, with `cat clock` in a tight loop, with
+ * `ls clients/` in a tight loop, and with `cat /etc/hostname` in a tight
+ * loop, a control that loads the machine alike but asks ttfs nothing: on
+ * a machine with few cores, that separates what ttfs spends answering
+ * from what the shell loop takes from everyone.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+#define MAX_NS 32
+#define MAX_BINS 4
+#define MAX_REPS 15
+#define FLOOR_SAMPLES 20000
+#define FLOOR_WARM 2000
+
+enum mode { MODE_BASIC, MODE_FREE };
+enum monitor { MON_NONE, MON_CLOCK, MON_LS, MON_CONTROL, MON_COUNT };
+
+static const char *const mode_names[] = { "basic", "free" };
+static const char *const mon_names[] = {
+	"none", "cat clock", "ls clients/", "cat (control)",
+};
+
+/* What a client waits for. */
+enum cstate { C_START_ACK, C_RUN };
+
+struct client {
+	int fd;
+	enum cstate state;
+	uint32_t seq;       /* of its last message */
+	uint64_t now;       /* its own time */
+	uint64_t period;    /* between its events */
+	uint64_t free_until;
+	bool fu_valid;
+	unsigned char in[64];
+	size_t in_len;
+};
+
+struct result {
+	double grants_per_s, us_per_grant, floor_us, events_per_grant;
+	double rss_mib, cpu_us_per_grant;
+	bool ok;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool full_io(int fd, void *buf, size_t len, bool rd)
+{
+	unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = rd ? read(fd, p, len) : write(fd, p, len);
+
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			return false;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* The floor: median of a 16-byte request/ACK ping-pong between two
+ * processes, the smallest exchange a calendar and a client can make. */
+static double floor_us(void)
+{
+	static uint64_t s[FLOOR_SAMPLES];
+	struct um_timetravel_msg m = { .op = UM_TIMETRAVEL_REQUEST };
+	int sv[2];
+	pid_t pid;
+	int i;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		die("socketpair");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		close(sv[0]);
+		while (full_io(sv[1], &m, sizeof(m), true)) {
+			m.op = UM_TIMETRAVEL_ACK;
+			if (!full_io(sv[1], &m, sizeof(m), false))
+				break;
+		}
+		_exit(0);
+	}
+	close(sv[1]);
+	for (i = 0; i < FLOOR_WARM + FLOOR_SAMPLES; i++) {
+		uint64_t t0 = now_ns();
+
+		m.seq = (uint32_t)i;
+		if (!full_io(sv[0], &m, sizeof(m), false) ||
+		    !full_io(sv[0], &m, sizeof(m), true))
+			die("floor ping-pong");
+		if (i >= FLOOR_WARM)
+			s[i - FLOOR_WARM] = now_ns() - t0;
+	}
+	close(sv[0]);
+	waitpid(pid, NULL, 0);
+	qsort(s, FLOOR_SAMPLES, sizeof(s[0]), cmp_u64);
+	return (double)s[FLOOR_SAMPLES / 2] / 1000.0;
+}
+
+/* A running ttfs, in its own temporary directory. */
+struct daemon {
+	pid_t pid;
+	char dir[32], sock[64], mnt[64];
+};
+
+static bool daemon_ready(const struct daemon *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char clock[160];
+	struct stat st;
+	int fd;
+	bool ok;
+
+	snprintf(clock, sizeof(clock), "%s/clock", d->mnt);
+	if (stat(clock, &st) < 0)
+		return false;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static void daemon_start(struct daemon *d, const char *ttfs)
+{
+	int i;
+
+	snprintf(d->dir, sizeof(d->dir), "/tmp/ttfs-bench.XXXXXX");
+	if (!mkdtemp(d->dir))
+		die("mkdtemp");
+	snprintf(d->sock, sizeof(d->sock), "%s/sock", d->dir);
+	snprintf(d->mnt, sizeof(d->mnt), "%s/mnt", d->dir);
+	if (mkdir(d->mnt, 0700) < 0)
+		die("mkdir");
+	d->pid = fork();
+	if (d->pid < 0)
+		die("fork");
+	if (d->pid == 0) {
+		char log[160];
+		int fd;
+
+		snprintf(log, sizeof(log), "%s/log", d->dir);
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(ttfs, ttfs, "-f", "--socket", d->sock, d->mnt,
+		      (char *)NULL);
+		perror(ttfs);
+		_exit(127);
+	}
+	for (i = 0; i < 1000; i++) {
+		if (daemon_ready(d))
+			return;
+		if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
+			fprintf(stderr, "bench: %s exited; see %s/log\n", ttfs,
+				d->dir);
+			exit(1);
+		}
+		usleep(10000);
+	}
+	fprintf(stderr, "bench: %s not ready after 10 s\n", ttfs);
+	kill(d->pid, SIGKILL);
+	exit(1);
+}
+
+static void daemon_stop(struct daemon *d)
+{
+	char path[160];
+	int st;
+
+	kill(d->pid, SIGTERM);
+	waitpid(d->pid, &st, 0);
+	snprintf(path, sizeof(path), "fusermount3 -uz %s 2>/dev/null",
+		 d->mnt);
+	if (system(path) < 0) {
+		/* Already unmounted by ttfs itself: fine. */
+	}
+	rmdir(d->mnt);
+	unlink(d->sock);
+	snprintf(path, sizeof(path), "%s/log", d->dir);
+	unlink(path);
+	rmdir(d->dir);
+}
+
+/* ttfs's resident set, MiB. */
+static double daemon_rss(const struct daemon *d)
+{
+	char path[64], line[256];
+	double kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)d->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %lf", &kib) == 1)
+			break;
+	fclose(f);
+	return kib / 1024.0;
+}
+
+/* ttfs's CPU time (user + system), ns. */
+static uint64_t daemon_cpu(const struct daemon *d)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, stt;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)d->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	/* After the name: state and 10 fields, then utime and stime. */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			 "%llu %llu", &ut, &stt) != 2)
+		return 0;
+	return (ut + stt) * (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK));
+}
+
+static pid_t monitor_start(const struct daemon *d, enum monitor mon)
+{
+	pid_t pid;
+
+	if (mon == MON_NONE)
+		return 0;
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		setpgid(0, 0);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if (chdir(d->mnt) < 0)
+			_exit(1);
+		/* The control loads the machine alike but not ttfs. */
+		execl("/bin/sh", "sh", "-c", mon == MON_CLOCK ?
+		      "while :; do cat clock; done" : mon == MON_LS ?
+		      "while :; do ls clients/; done" :
+		      "while :; do cat /etc/hostname; done", (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	return pid;
+}
+
+static void monitor_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static void client_send(struct client *c, const struct um_timetravel_msg *m,
+			unsigned int n)
+{
+	if (!full_io(c->fd, (void *)m, n * sizeof(*m), false))
+		die("bench: send to ttfs");
+}
+
+/* The clients, and the counts the main loop watches. */
+struct run {
+	struct client *cl;
+	unsigned int n;
+	enum mode mode;
+	uint64_t grants, events;
+};
+
+/* Send m and wait for its ACK, as the kernel's time_travel_ext_req does:
+ * a blocking read of one message.  Only the runner asks anything, so
+ * nothing else can come meanwhile. */
+static void client_req(struct client *c, struct um_timetravel_msg *m,
+		       unsigned int n)
+{
+	struct um_timetravel_msg ack;
+
+	client_send(c, m, n);
+	if (recv(c->fd, &ack, sizeof(ack), MSG_WAITALL) != sizeof(ack) ||
+	    ack.op != UM_TIMETRAVEL_ACK || ack.seq != c->seq) {
+		fprintf(stderr, "bench: no ACK for seq %u\n", c->seq);
+		exit(1);
+	}
+}
+
+/* Its turn: the events it may run without asking, then REQUEST (behind
+ * the ACKs in out[0..n_out) of what granted the turn) and WAIT. */
+static void client_turn(struct run *r, struct client *c,
+			struct um_timetravel_msg *out, unsigned int n_out)
+{
+	uint64_t next = c->now + c->period;
+
+	r->events++;
+	if (r->mode == MODE_FREE) {
+		/* time_travel_ext_request: no message for an event the
+		 * calendar already let us run to. */
+		while (c->fu_valid && next < c->free_until) {
+			c->now = next;
+			next += c->period;
+			r->events++;
+		}
+	}
+	out[n_out++] = (struct um_timetravel_msg){
+		.op = UM_TIMETRAVEL_REQUEST, .seq = ++c->seq, .time = next,
+	};
+	client_req(c, out, n_out);
+	out[0] = (struct um_timetravel_msg){
+		.op = UM_TIMETRAVEL_WAIT, .seq = ++c->seq,
+		.time = (uint64_t)-1,
+	};
+	/* The kernel forgets FREE_UNTIL at every WAIT. */
+	c->fu_valid = false;
+	client_req(c, out, 1);
+	c->state = C_RUN;
+}
+
+static void client_msg(struct run *r, struct client *c,
+		       const struct um_timetravel_msg *m,
+		       struct um_timetravel_msg *acks, unsigned int *n_acks)
+{
+	switch (m->op) {
+	case UM_TIMETRAVEL_ACK:
+		/* The others are read where they are waited for. */
+		if (c->state != C_START_ACK || m->seq != c->seq) {
+			fprintf(stderr, "bench: unexpected ACK seq %u\n",
+				m->seq);
+			exit(1);
+		}
+		c->now = 0;
+		c->fu_valid = false;
+		client_turn(r, c, acks, 0);
+		return;
+	case UM_TIMETRAVEL_FREE_UNTIL:
+		c->free_until = m->time;
+		c->fu_valid = true;
+		break;
+	case UM_TIMETRAVEL_RUN:
+		if (c->state != C_RUN || m->time < c->now) {
+			fprintf(stderr, "bench: RUN out of turn\n");
+			exit(1);
+		}
+		c->now = m->time;
+		break;
+	default:
+		break;
+	}
+	acks[(*n_acks)++] = (struct um_timetravel_msg){
+		.op = UM_TIMETRAVEL_ACK, .seq = m->seq, .time = m->time,
+	};
+	if (m->op == UM_TIMETRAVEL_RUN) {
+		r->grants++;
+		client_turn(r, c, acks, *n_acks);
+		*n_acks = 0;
+	}
+}
+
+static void client_input(struct run *r, struct client *c)
+{
+	struct um_timetravel_msg acks[8];
+	unsigned int n_acks = 0;
+	size_t off = 0;
+	ssize_t n;
+
+	n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len,
+		 MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		fprintf(stderr, "bench: ttfs closed a client\n");
+		exit(1);
+	}
+	c->in_len += (size_t)n;
+	while (c->in_len - off >= TT_MSG_SIZE) {
+		struct um_timetravel_msg m;
+
+		memcpy(&m, c->in + off, sizeof(m));
+		off += TT_MSG_SIZE;
+		client_msg(r, c, &m, acks, &n_acks);
+	}
+	memmove(c->in, c->in + off, c->in_len - off);
+	c->in_len -= off;
+	if (n_acks)
+		client_send(c, acks, n_acks);
+}
+
+static struct result bench_one(const char *ttfs, unsigned int n,
+			       enum mode mode, uint64_t grants,
+			       enum monitor mon)
+{
+	struct result res = { 0 };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct epoll_event evs[64];
+	struct daemon d;
+	struct run r = { .n = n, .mode = mode };
+	uint64_t warm = n * 3 + 2000, t0 = 0, g0 = 0, e0 = 0, cpu0 = 0;
+	pid_t monpid;
+	unsigned int i;
+	int ep;
+
+	res.floor_us = floor_us();
+	daemon_start(&d, ttfs);
+	r.cl = calloc(n, sizeof(*r.cl));
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!r.cl || ep < 0)
+		die("bench");
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d.sock);
+	for (i = 0; i < n; i++) {
+		struct client *c = &r.cl[i];
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+		struct um_timetravel_msg m = {
+			.op = UM_TIMETRAVEL_START, .seq = 1, .time = i + 1,
+		};
+
+		c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (c->fd < 0 ||
+		    connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			die("bench: connect (RLIMIT_NOFILE?)");
+		/* Periods of 100 us to 9.7 ms, spread so turns interleave
+		 * and a FREE_UNTIL often covers several events. */
+		c->period = 100000ull * (1 + (i * 7919u) % 97);
+		c->seq = 1;
+		c->state = C_START_ACK;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+			die("epoll_ctl");
+		client_send(c, &m, 1);
+	}
+	monpid = monitor_start(&d, mon);
+	for (;;) {
+		int k = epoll_wait(ep, evs, 64, 10000);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			fprintf(stderr, "bench: no progress for 10 s (%llu "
+				"grants)\n", (unsigned long long)r.grants);
+			break;
+		}
+		for (i = 0; i < (unsigned int)k; i++)
+			client_input(&r, evs[i].data.ptr);
+		if (!t0 && r.grants >= warm) {
+			t0 = now_ns();
+			g0 = r.grants;
+			e0 = r.events;
+			cpu0 = daemon_cpu(&d);
+		}
+		if (t0 && r.grants >= g0 + grants) {
+			uint64_t dt = now_ns() - t0, dg = r.grants - g0;
+
+			res.grants_per_s = (double)dg * 1e9 / (double)dt;
+			res.us_per_grant = (double)dt / 1000.0 / (double)dg;
+			res.events_per_grant = (double)(r.events - e0) /
+					       (double)dg;
+			res.cpu_us_per_grant = (double)(daemon_cpu(&d) - cpu0) /
+					       1000.0 / (double)dg;
+			res.ok = true;
+			break;
+		}
+	}
+	monitor_stop(monpid);
+	res.rss_mib = daemon_rss(&d);
+	for (i = 0; i < n; i++)
+		close(r.cl[i].fd);
+	close(ep);
+	free(r.cl);
+	daemon_stop(&d);
+	return res;
+}
+
+static int cmp_rate(const void *a, const void *b)
+{
+	double x = ((const struct result *)a)->grants_per_s;
+	double y = ((const struct result *)b)->grants_per_s;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The run of median rate among reps runs of each binary, the binaries
+ * taking turns so that a disturbance of the machine hits all alike. */
+static void bench_rows(const char *const *bins, unsigned int nbins,
+		       unsigned int reps, unsigned int n, enum mode mode,
+		       uint64_t grants, enum monitor mon, struct result *out)
+{
+	struct result r[MAX_BINS][MAX_REPS];
+
+	for (unsigned int k = 0; k < reps; k++)
+		for (unsigned int b = 0; b < nbins; b++)
+			r[b][k] = bench_one(bins[b], n, mode, grants, mon);
+	for (unsigned int b = 0; b < nbins; b++) {
+		qsort(r[b], reps, sizeof(r[b][0]), cmp_rate);
+		out[b] = r[b][reps / 2];
+	}
+}
+
+static unsigned int parse_list(const char *s, unsigned int *v)
+{
+	unsigned int n = 0;
+	char *end;
+
+	while (*s && n < MAX_NS) {
+		unsigned long x = strtoul(s, &end, 10);
+
+		if (end == s || x == 0 || x > 1000000) {
+			fprintf(stderr, "bench: bad --clients '%s'\n", s);
+			exit(2);
+		}
+		v[n++] = (unsigned int)x;
+		s = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			break;
+	}
+	return n;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: bench --ttfs PATH [--ttfs PATH...] "
+		"[--clients N[,N...]] [--grants G]\n"
+		"             [--mode basic|free|both] [--monitor] "
+		"[--repeat R]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "ttfs", required_argument, NULL, 't' },
+		{ "clients", required_argument, NULL, 'n' },
+		{ "grants", required_argument, NULL, 'g' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "monitor", no_argument, NULL, 'M' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *bins[MAX_BINS];
+	unsigned int ns[MAX_NS] = { 2, 10, 100, 1000, 10000 };
+	unsigned int nn = 5, nbins = 0, reps = 1, b, i;
+	struct result res[MAX_BINS];
+	uint64_t grants = 100000;
+	bool modes[2] = { true, true }, monitor = false;
+	double rate10[MAX_BINS] = { 0 }, ratebig[MAX_BINS] = { 0 };
+	unsigned int big[MAX_BINS] = { 0 };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (nbins == MAX_BINS)
+				usage();
+			bins[nbins++] = optarg;
+			break;
+		case 'n':
+			nn = parse_list(optarg, ns);
+			break;
+		case 'g':
+			grants = strtoull(optarg, NULL, 10);
+			if (grants == 0)
+				usage();
+			break;
+		case 'm':
+			modes[MODE_BASIC] = !strcmp(optarg, "basic") ||
+					    !strcmp(optarg, "both");
+			modes[MODE_FREE] = !strcmp(optarg, "free") ||
+					   !strcmp(optarg, "both");
+			if (!modes[MODE_BASIC] && !modes[MODE_FREE])
+				usage();
+			break;
+		case 'M':
+			monitor = true;
+			break;
+		case 'r':
+			reps = (unsigned int)strtoul(optarg, NULL, 10);
+			if (reps == 0 || reps > MAX_REPS)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	if (nbins == 0 || optind != argc)
+		usage();
+	raise_nofile();
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	for (b = 0; b < nbins; b++)
+		printf("ttfs #%u: %s\n", b, bins[b]);
+	printf("%llu grants measured per run, after a warm-up of 3N + 2000; "
+	       "each row the median of %u runs\n"
+	       "rt = round trips per grant on the critical path; "
+	       "ratio = us/grant / (rt * floor)\n\n",
+	       (unsigned long long)grants, reps);
+
+	if (!monitor) {
+		printf("bin %6s %-5s %10s %8s %7s %3s %6s %8s %8s %8s\n",
+		       "N", "mode", "grants/s", "us/grant", "floor", "rt",
+		       "ratio", "ev/grant", "RSS MiB", "cpu us/g");
+		for (i = 0; i < nn; i++) {
+			for (unsigned int m = 0; m < 2; m++) {
+				if (!modes[m])
+					continue;
+				bench_rows(bins, nbins, reps, ns[i], m, grants,
+					   MON_NONE, res);
+				for (b = 0; b < nbins; b++) {
+					struct result r = res[b];
+
+					printf("#%-2u %6u %-5s %10.0f %8.2f "
+					       "%7.2f %3d %6.2f %8.2f %8.1f "
+					       "%8.2f%s\n", b, ns[i],
+					       mode_names[m], r.grants_per_s,
+					       r.us_per_grant, r.floor_us, 2,
+					       r.us_per_grant /
+					       (2 * r.floor_us),
+					       r.events_per_grant, r.rss_mib,
+					       r.cpu_us_per_grant,
+					       r.ok ? "" : " (stalled)");
+					if (m != MODE_BASIC)
+						continue;
+					if (ns[i] == 10)
+						rate10[b] = r.grants_per_s;
+					if (ns[i] >= big[b]) {
+						big[b] = ns[i];
+						ratebig[b] = r.grants_per_s;
+					}
+				}
+			}
+		}
+		for (b = 0; b < nbins; b++)
+			if (rate10[b] > 0 && big[b] > 10)
+				printf("#%u: basic rate at N=%u / at N=10: "
+				       "%.2f\n", b, big[b],
+				       ratebig[b] / rate10[b]);
+		return 0;
+	}
+
+	printf("bin %6s %-12s %10s %8s %7s %8s\n", "N", "monitor",
+	       "grants/s", "us/grant", "floor", "vs none");
+	for (i = 0; i < nn; i++) {
+		double base[MAX_BINS] = { 0 };
+
+		for (unsigned int mon = 0; mon < MON_COUNT; mon++) {
+			bench_rows(bins, nbins, reps, ns[i], MODE_BASIC,
+				   grants, mon, res);
+			for (b = 0; b < nbins; b++) {
+				struct result r = res[b];
+
+				if (mon == MON_NONE)
+					base[b] = r.grants_per_s;
+				printf("#%-2u %6u %-12s %10.0f %8.2f %7.2f "
+				       "%8.3f%s\n", b, ns[i], mon_names[mon],
+				       r.grants_per_s, r.us_per_grant,
+				       r.floor_us, r.grants_per_s / base[b],
+				       r.ok ? "" : " (stalled)");
+			}
+		}
+	}
+	return 0;
+}
