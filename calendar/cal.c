@@ -710,11 +710,11 @@ int cal_client_input(struct cal *cal, struct cal_client *c,
 		/* The answer becomes the client's time: never backwards.
 		 * A frozen client's time stands, like a stopped machine's. */
 		t = cal->clock > c->given && !c->frozen ? cal->clock : c->given;
-		/* ...and never past its own pending request, which its RUN
-		 * must carry exactly (a REQUEST behind given is refused, so
-		 * this stays >= given). */
+		/* ...and not past its own pending request, which its RUN
+		 * must carry exactly; but never below what it was given (a
+		 * runner's UPDATE may have passed its own request). */
 		if (c->req != CAL_TIME_NONE && t > c->req)
-			t = c->req;
+			t = c->req > c->given ? c->req : c->given;
 		c->given = t;
 		cal_ack(cal, c, m->seq, cal_to_client(c, t));
 		return 0;
@@ -722,6 +722,11 @@ int cal_client_input(struct cal *cal, struct cal_client *c,
 		if (c->state == CAL_CLIENT_RUNNING && m->time < TT_TIME_MAX &&
 		    m->time + c->offset < TT_TIME_MAX) {
 			t = m->time + c->offset;
+			/* Its own pending request is its next event: a time
+			 * past it means the RUN it waits for could never
+			 * be sent. */
+			if (c->req != CAL_TIME_NONE && t > c->req)
+				return cal_fail(why, "UPDATE past its own request");
 			if (t > c->given)
 				c->given = t;
 			if (t > cal->clock) {

@@ -375,6 +375,19 @@ static void test_get_never_past_own_request(void)
 	cal_free(cal);
 }
 
+static void test_update_past_own_request_is_error(void)
+{
+	struct cal *cal = mk(false);
+	struct fake a;
+
+	join(cal, &a);
+	say(cal, &a, UM_TIMETRAVEL_START, 1);
+	say(cal, &a, UM_TIMETRAVEL_REQUEST, 100);
+	CHECK_EQ(say(cal, &a, UM_TIMETRAVEL_UPDATE, 100), 0);
+	CHECK_EQ(say(cal, &a, UM_TIMETRAVEL_UPDATE, 101), -EPROTO);
+	cal_free(cal);
+}
+
 static void test_update_from_waiter_ignored(void)
 {
 	struct cal *cal = mk(false);
@@ -772,6 +785,7 @@ TEST_LIST(T(test_start_ack_at_once_when_running),
 	  T(test_late_joiner_offset),
 	  T(test_get_never_backwards),
 	  T(test_get_never_past_own_request),
+	  T(test_update_past_own_request_is_error),
 	  T(test_update_from_waiter_ignored),
 	  T(test_request_behind_own_time_is_error),
 	  T(test_ack_seq_checked),

@@ -12,5 +12,8 @@ shift 3
 rm -rf "$work"
 mkdir -p "$work/corpus" "$work/artifacts"
 cp "$seeds"/* "$work/corpus/"
-exec "$fuzzer" -artifact_prefix="$work/artifacts/" "$@" \
+# libFuzzer's own failure code is 77, which meson reads as "skipped":
+# a crash must fail the test.
+exec "$fuzzer" -error_exitcode=1 -timeout_exitcode=1 \
+	-artifact_prefix="$work/artifacts/" "$@" \
 	"$work/corpus" "$seeds"
