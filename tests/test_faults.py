@@ -7,7 +7,7 @@ the daemon, through a real mount.
     python3 tests/test_faults.py BUILD_DIR [unittest args]
 
 Every test starts its own ttfs in the foreground on a fresh temporary mount
-point and socket (the fixture of test_protocol.py) and unmounts it even when
+point and socket (the fixture of ttfs_test.py) and unmounts it even when
 the test fails.  Victims are separate processes (this file run with --victim)
 killed with SIGKILL in a given protocol state; well-behaved clients run in
 threads.  Exits 77 (skipped) when /dev/fuse is missing.
@@ -33,13 +33,12 @@ import sys
 import tempfile
 import threading
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_protocol as tp  # noqa: E402
-from test_protocol import (ACK, BROADCAST, START, REQUEST, WAIT,  # noqa: E402
-                           MS, S, US, Client, TtfsTest, mounted, pack,
-                           unmount, wait_for)
+import ttfs_test as tt  # noqa: E402
+from ttfs_test import (BROADCAST, START, REQUEST, MS, S,  # noqa: E402
+                       US, Client, TtfsTest, mounted, pack, unmount,
+                       wait_for)
 
 WRAP = shlex.split(os.environ.get('TTFS_WRAP', ''))
 SLOW = 4.0 if WRAP else 1.0   # timeouts scale under valgrind
@@ -118,7 +117,7 @@ class LoadClient(Client):
         super().__init__(*a)
         self.broadcasts = 0
 
-    def recv(self, timeout=tp.TIMEOUT):
+    def recv(self, timeout=tt.TIMEOUT):
         while True:
             m = super().recv(timeout)
             if m.op != BROADCAST:
@@ -182,67 +181,17 @@ class Load(threading.Thread):
 
 
 class FaultTest(TtfsTest):
-    """The test_protocol fixture, with TTFS_WRAP and a few more helpers."""
+    """The ttfs_test fixture, with TTFS_WRAP and a few more helpers."""
 
-    def start_daemon(self, *args, preexec=None, wait=True):
-        self.dir = tempfile.mkdtemp(prefix='ttfs-faults-')
-        self.addCleanup(shutil.rmtree, self.dir, True)
-        self.mnt = os.path.join(self.dir, 'mnt')
-        self.sockpath = os.path.join(self.dir, 'sock')
-        os.mkdir(self.mnt)
-        self.logf = open(os.path.join(self.dir, 'ttfs.log'), 'w+')
-        self.addCleanup(self.logf.close)
-        self.proc = subprocess.Popen(
-            WRAP + [tp.TTFS, '--socket', self.sockpath, '-f'] + list(args) +
-            [self.mnt], stdin=subprocess.DEVNULL, stdout=self.logf,
-            stderr=self.logf, preexec_fn=preexec)
-        self.stopped = False
-        self.addCleanup(self.stop_daemon)
-        if not wait:
-            return
-        ready = wait_for(lambda: self.proc.poll() is not None or
-                         (os.path.ismount(self.mnt) and
-                          os.path.exists(self.sockpath)), timeout=10 * SLOW)
-        if not ready or self.proc.poll() is not None:
-            self.fail('ttfs did not come up:\n' + self.daemon_log())
-
-    def daemon_log(self, limit=4000):
-        """The log's end (a daemon gone mad may write gigabytes)."""
-        self.logf.flush()
-        size = os.fstat(self.logf.fileno()).st_size
-        self.logf.seek(max(0, size - limit))
-        return self.logf.read()
+    PREFIX = 'ttfs-faults-'
+    WRAP = WRAP
+    START_TIMEOUT = 10 * SLOW
+    STOP_TIMEOUT = 10 * SLOW
 
     def log_head(self, limit=1 << 20):
         self.logf.flush()
         self.logf.seek(0)
         return self.logf.read(limit)
-
-    def stop_daemon(self):
-        if self.stopped:
-            return
-        self.stopped = True
-        unmount(self.mnt)
-        try:
-            rc = self.proc.wait(timeout=10 * SLOW)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            unmount(self.mnt)
-            self.fail('ttfs did not exit after the unmount')
-        if rc != 0:
-            self.fail('ttfs exited with %d:\n%s' % (rc, self.daemon_log()))
-        if os.path.lexists(self.sockpath):
-            self.fail('ttfs left its socket file behind')
-
-    def client(self, name=None, cls=Client):
-        c = cls(self.sockpath, name or 'client')
-        # numbered in connection order, as the daemon does (right only in
-        # tests that connect nothing else: no loads, no victims)
-        self.nconn = getattr(self, 'nconn', 0) + 1
-        c.number = self.nconn
-        self.addCleanup(c.close)
-        return c
 
     def numbers(self):
         return sorted(int(n) for n in os.listdir(self.path('clients')))
@@ -290,17 +239,9 @@ class FaultTest(TtfsTest):
         return sorted(self.number_of_id(ld.cid) for ld in ls)
 
     def victim(self, state):
-        p = subprocess.Popen([sys.executable, HERE, '--victim', state,
-                              self.sockpath], stdout=subprocess.PIPE,
-                             stdin=subprocess.DEVNULL, text=True)
-
-        def reap():
-            if p.poll() is None:
-                p.kill()
-            p.wait()
-            p.stdout.close()
-        self.addCleanup(reap)
-        return p
+        return tt.spawn(self, [sys.executable, HERE, '--victim', state,
+                               self.sockpath], stdout=subprocess.PIPE,
+                        stdin=subprocess.DEVNULL, text=True)
 
     def victim_ready(self, p, timeout=LONG):
         r, _, _ = select.select([p.stdout], [], [], timeout)
@@ -642,7 +583,7 @@ class BadWriteTest(FaultTest):
         c.expect_nothing()
         self.assertEqual(c.get(), 1 * S)
         c.cycle(2 * S)
-        c.expect_run(2 * S, fu=2 * S + tp.QUANTUM)
+        c.expect_run(2 * S, fu=2 * S + tt.QUANTUM)
         self.assertEqual(self.read('state'), 'running\n')
         self.assertEqual(self.read('tod'), '1700000000000000000\n')
         self.assert_alive()
@@ -914,7 +855,7 @@ class SecurityTest(FaultTest):
         self.addCleanup(shutil.rmtree, d, True)
         os.mkdir(os.path.join(d, 'mnt'))
         for mode in ('999', '01777', 'rw', ''):
-            r = subprocess.run([tp.TTFS, '-f', '--socket',
+            r = subprocess.run([tt.TTFS, '-f', '--socket',
                                 os.path.join(d, 's'), '--socket-mode',
                                 mode, os.path.join(d, 'mnt')],
                                capture_output=True, text=True, timeout=10)
@@ -983,7 +924,7 @@ class LifecycleTest(FaultTest):
         self.ends_cleanly('fusermount')
 
     def run_ttfs(self, *args):
-        return subprocess.run(WRAP + [tp.TTFS] + list(args),
+        return subprocess.run(WRAP + [tt.TTFS] + list(args),
                               capture_output=True, text=True,
                               timeout=20 * SLOW, stdin=subprocess.DEVNULL)
 
@@ -1063,7 +1004,7 @@ class LifecycleTest(FaultTest):
         self.logf.write('--- second daemon ---\n')
         self.logf.flush()
         self.proc = subprocess.Popen(
-            WRAP + [tp.TTFS, '--socket', self.sockpath, '-f', self.mnt],
+            WRAP + [tt.TTFS, '--socket', self.sockpath, '-f', self.mnt],
             stdin=subprocess.DEVNULL, stdout=self.logf, stderr=self.logf)
         self.stopped = False
         self.assertTrue(wait_for(lambda: self.proc.poll() is not None or
@@ -1117,7 +1058,7 @@ class LoggingTest(FaultTest):
         sock, mnt = os.path.join(d, 'sock'), os.path.join(d, 'mnt')
         os.mkdir(mnt)
         self.addCleanup(unmount, mnt)
-        r = subprocess.run([tp.TTFS, '--socket', sock, mnt],
+        r = subprocess.run([tt.TTFS, '--socket', sock, mnt],
                            capture_output=True, text=True, timeout=10,
                            stdin=subprocess.DEVNULL)
         self.assertEqual(r.returncode, 0)
@@ -1134,32 +1075,7 @@ def main():
     if len(sys.argv) == 4 and sys.argv[1] == '--victim':
         victim_main(sys.argv[2], sys.argv[3])
         return
-    if not os.path.exists('/dev/fuse'):
-        print('skip: no /dev/fuse', file=sys.stderr)
-        sys.exit(77)
-    if len(sys.argv) < 2:
-        print('usage: %s BUILD_DIR [unittest args]' % sys.argv[0],
-              file=sys.stderr)
-        sys.exit(2)
-    tp.TTFS = os.path.abspath(os.path.join(sys.argv[1], 'ttfs'))
-    del sys.argv[1]
-    if not os.access(tp.TTFS, os.X_OK):
-        print('no ttfs binary at %s' % tp.TTFS, file=sys.stderr)
-        sys.exit(2)
-    if WRAP:
-        print('daemon wrapped in: %s' % ' '.join(WRAP), file=sys.stderr)
-    t0 = time.monotonic()
-    prog = unittest.main(argv=sys.argv, verbosity=2, exit=False)
-    res = prog.result
-    bad = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
-    print('\nttfs fault tests: %d run, %d passed, %d failed, %d errors, '
-          '%d skipped in %.1fs'
-          % (res.testsRun, res.testsRun - bad - len(res.skipped),
-             len(res.failures), len(res.errors), len(res.skipped),
-             time.monotonic() - t0))
-    for test, _ in res.failures + res.errors:
-        print('  FAILED: %s' % test.id())
-    sys.exit(0 if res.wasSuccessful() else 1)
+    tt.main('fault', note=WRAP and 'daemon wrapped in: %s' % ' '.join(WRAP))
 
 
 if __name__ == '__main__':

@@ -11,18 +11,20 @@ the test fails.  Exits 77 (skipped) when /dev/fuse is missing.
 """
 
 import errno
+import functools
 import os
-import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
-import tempfile
 import time
-import unittest
 
-TTFS = None  # set from argv in main
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ttfs_test as tt  # noqa: E402
+from ttfs_test import START, REQUEST, WAIT, pack  # noqa: E402
+
+# Tree reads answer at once: a shorter default wait than the protocol's.
+wait_for = functools.partial(tt.wait_for, timeout=2.0, step=0.02)
 
 TOP = ['clients', 'clock', 'pace', 'socket', 'state', 'stats',
        'timeline.json', 'tod', 'trace', 'until']
@@ -33,19 +35,10 @@ CLIENT_MODES = {'counters': 0o444, 'id': 0o444, 'next_request': 0o444,
                 'pid': 0o444, 'state': 0o444, 'freeze': 0o644,
                 'disconnect': 0o200, 'name': 0o644}
 
-# um_timetravel ops
-OP_ACK, OP_START, OP_REQUEST, OP_WAIT = 0, 1, 2, 3
-
 # A child that writes one value and says how it went, so that a write the
 # daemon parks blocks the child and not the test.  SIGUSR1 interrupts the
 # write (the handler raises, so Python does not retry it).
-WRITER = r'''
-import os, signal, sys
-class Interrupted(Exception):
-    pass
-def on_usr1(sig, frame):
-    raise Interrupted()
-signal.signal(signal.SIGUSR1, on_usr1)
+WRITER = tt.INTERRUPTIBLE + r'''
 fd = os.open(sys.argv[1], os.O_WRONLY)
 print("open", flush=True)
 try:
@@ -58,106 +51,29 @@ except OSError as e:
 '''
 
 
-def wait_for(pred, timeout=2.0, step=0.02):
-    """Poll pred until it is true or timeout seconds have passed."""
-    end = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= end:
-            return v
-        time.sleep(step)
+class TreeTest(tt.TtfsTest):
+    """The ttfs_test fixture, paused; the daemon's exit is not checked."""
 
+    PREFIX = 'ttfs-tree-'
+    CHECK_EXIT = False
 
-def msg(op, seq, t):
-    return struct.pack('<IIQ', op, seq, t)
-
-
-class TreeTest(unittest.TestCase):
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix='ttfs-tree-')
-        # First registered, so it runs last, after the unmount.
-        self.addCleanup(shutil.rmtree, self.dir, True)
-        self.mnt = os.path.join(self.dir, 'mnt')
-        self.sock = os.path.join(self.dir, 'sock')
-        os.mkdir(self.mnt)
-        self.log = open(os.path.join(self.dir, 'ttfs.log'), 'w+')
-        self.addCleanup(self.log.close)
-        self.proc = subprocess.Popen(
-            [TTFS, '--socket', self.sock, '-f', '--paused', self.mnt],
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
-        self.addCleanup(self.stop_daemon)
-        ready = wait_for(lambda: self.proc.poll() is not None or
-                         (os.path.ismount(self.mnt) and
-                          os.path.exists(self.sock)), timeout=10)
-        if not ready or self.proc.poll() is not None:
-            self.fail('ttfs did not come up:\n' + self.daemon_log())
-
-    def daemon_log(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop_daemon(self):
-        if os.path.ismount(self.mnt):
-            r = subprocess.run(['fusermount3', '-u', self.mnt],
-                               capture_output=True)
-            if r.returncode != 0:
-                subprocess.run(['fusermount3', '-u', '-z', self.mnt],
-                               capture_output=True)
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self.start_daemon('--paused')
 
     # --- helpers ---
-
-    def path(self, *names):
-        return os.path.join(self.mnt, *names)
-
-    def read(self, *names):
-        with open(self.path(*names)) as f:
-            return f.read()
-
-    def write(self, name, text):
-        """One write(2) of text; returns its count or raises OSError."""
-        fd = os.open(self.path(name), os.O_WRONLY)
-        try:
-            return os.write(fd, text.encode())
-        finally:
-            os.close(fd)
-
-    def assert_errno(self, err, fn, *args):
-        with self.assertRaises(OSError) as cm:
-            fn(*args)
-        self.assertEqual(cm.exception.errno, err,
-                         os.strerror(cm.exception.errno))
 
     def connect(self, start_id=None):
         """A fake client; with start_id, it sends START(start_id)."""
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.addCleanup(s.close)
-        s.connect(self.sock)
+        s.connect(self.sockpath)
         if start_id is not None:
-            s.sendall(msg(OP_START, 1, start_id))
+            s.sendall(pack(START, 1, start_id))
         return s
 
     def writer(self, name, text):
         """A child process writing text to name; returns it once open."""
-        p = subprocess.Popen([sys.executable, '-c', WRITER, self.path(name),
-                              text], stdout=subprocess.PIPE, text=True)
-
-        def reap():
-            if p.poll() is None:
-                p.kill()
-            # A child stuck in a FUSE write dies once the mount is gone.
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-            p.stdout.close()
-        # Registered after stop_daemon, so runs before it.
-        self.addCleanup(reap)
+        p = tt.child(self, WRITER, self.path(name), text)
         self.assertEqual(p.stdout.readline(), 'open\n')
         return p
 
@@ -176,7 +92,7 @@ class TreeTest(unittest.TestCase):
             self.assertTrue(text.endswith('\n'), name)
             self.assertEqual(text.count('\n'), 1, name)
             self.assertGreater(len(text), 1, name)
-        self.assertEqual(self.read('socket'), self.sock + '\n')
+        self.assertEqual(self.read('socket'), self.sockpath + '\n')
         self.assertEqual(self.read('clock'), '0\n')
 
     def test_root_listing(self):
@@ -236,7 +152,7 @@ class TreeTest(unittest.TestCase):
         if os.getuid() != 0:  # root passes access(2) whatever the mode
             self.assertFalse(os.access(self.path('socket'), os.W_OK))
         self.assertTrue(os.access(self.path('clock'), os.W_OK))
-        self.assertEqual(self.read('socket'), self.sock + '\n')
+        self.assertEqual(self.read('socket'), self.sockpath + '\n')
 
     def test_shell_redirect(self):
         subprocess.run(['sh', '-c', 'echo +1ms > clock'], cwd=self.mnt,
@@ -292,7 +208,7 @@ class TreeTest(unittest.TestCase):
     def test_odd_offsets(self):
         fd = os.open(self.path('socket'), os.O_RDONLY)
         try:
-            text = (self.sock + '\n').encode()
+            text = (self.sockpath + '\n').encode()
             self.assertEqual(os.pread(fd, 2, 3), text[3:5])
             self.assertEqual(os.pread(fd, 100, len(text) - 1), b'\n')
             self.assertEqual(os.pread(fd, 100, len(text)), b'')
@@ -338,7 +254,7 @@ class TreeTest(unittest.TestCase):
         self.assertEqual(self.read('clients', '1', 'id'), 'none\n')
         self.assertEqual(self.read('clients', '1', 'state'), 'starting\n')
 
-        s.sendall(msg(OP_START, 1, 42))
+        s.sendall(pack(START, 1, 42))
         self.assertTrue(wait_for(
             lambda: self.read('clients', '1', 'id') == '42\n'))
         # --paused: START's ACK is held.
@@ -417,7 +333,7 @@ class TreeTest(unittest.TestCase):
         self.assertIsNone(p.poll(), 'the write returned early')
         self.assertEqual(self.read('clock'), '0\n')
         # Asks for 2 s and waits: nothing before the stop point at 1 s.
-        s.sendall(msg(OP_REQUEST, 2, 2000000000) + msg(OP_WAIT, 3, 0))
+        s.sendall(pack(REQUEST, 2, 2000000000) + pack(WAIT, 3, 0))
         self.assertEqual(self.finish(p), 'ok 3\n')
         self.assertEqual(self.read('clock'), '1000000000\n')
         self.assertEqual(self.read('state'), 'paused\n')
@@ -437,7 +353,7 @@ class TreeTest(unittest.TestCase):
         time.sleep(0.6)  # the background sleep has ended by now
         self.assertIsNone(p.poll(), 'the advance ended early')
         self.assertEqual(self.read('state'), 'running\n')
-        s.sendall(msg(OP_REQUEST, 2, 2000000000) + msg(OP_WAIT, 3, 0))
+        s.sendall(pack(REQUEST, 2, 2000000000) + pack(WAIT, 3, 0))
         out, _ = p.communicate(timeout=3)
         self.assertEqual(out, 'rc=0\n')
         self.assertEqual(self.read('clock'), '1000000000\n')
@@ -468,7 +384,7 @@ class TreeTest(unittest.TestCase):
         q = self.writer('state', 'pause')
         self.assertTrue(wait_for(
             lambda: self.read('state') == 'paused\n'))
-        s.sendall(msg(OP_REQUEST, 2, 500000000) + msg(OP_WAIT, 3, 0))
+        s.sendall(pack(REQUEST, 2, 500000000) + pack(WAIT, 3, 0))
         self.assertEqual(self.finish(q), 'ok 5\n')
         self.assertEqual(self.finish(p), 'errno %d\n' % errno.ECANCELED)
         self.assertEqual(self.read('clock'), '0\n')
@@ -481,7 +397,7 @@ class TreeTest(unittest.TestCase):
             lambda: self.read('clients', '1', 'state') == 'running\n'))
         self.write('state', 'run')
         # The write returns once the clock passes its target.
-        s.sendall(msg(OP_REQUEST, 2, 3000000000) + msg(OP_WAIT, 3, 0))
+        s.sendall(pack(REQUEST, 2, 3000000000) + pack(WAIT, 3, 0))
         self.assertEqual(self.finish(p), 'ok 3\n')
         self.assertEqual(self.read('clock'), '3000000000\n')
         self.assertEqual(self.read('state'), 'running\n')
@@ -495,7 +411,7 @@ class TreeTest(unittest.TestCase):
         time.sleep(0.2)
         self.assertIsNone(p.poll(), 'pause returned with a runner')
         self.assertEqual(self.read('state'), 'paused\n')
-        s.sendall(msg(OP_REQUEST, 2, 1000) + msg(OP_WAIT, 3, 0))
+        s.sendall(pack(REQUEST, 2, 1000) + pack(WAIT, 3, 0))
         self.assertEqual(self.finish(p), 'ok 5\n')
         self.assertEqual(self.read('clients', '1', 'state'), 'waiting\n')
         self.assertEqual(self.read('clients', '1', 'next_request'),
@@ -515,16 +431,7 @@ class TreeTest(unittest.TestCase):
 
 
 def main():
-    global TTFS
-    if not os.path.exists('/dev/fuse'):
-        print('skip: no /dev/fuse', file=sys.stderr)
-        sys.exit(77)
-    if len(sys.argv) < 2:
-        print('usage: %s BUILD_DIR [unittest args]' % sys.argv[0],
-              file=sys.stderr)
-        sys.exit(2)
-    TTFS = os.path.abspath(os.path.join(sys.argv[1], 'ttfs'))
-    unittest.main(argv=[sys.argv[0]] + sys.argv[2:], verbosity=2)
+    tt.main()
 
 
 if __name__ == '__main__':

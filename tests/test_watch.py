@@ -8,7 +8,7 @@ test_watch.py: watching and steering the calendar through the tree.
 until/T, poll(2) on tree files, trace, stats, timeline.json, pace and
 clients/N/{freeze,disconnect,name}, through a real daemon.  The harness
 (fake UML clients over the socket, a daemon per test on a temporary mount,
-unmounted even when a test fails) is test_protocol.py's, imported from
+unmounted even when a test fails) is ttfs_test.py's, imported from
 the same directory.  Reads and writes that block run in child processes
 (or, around a poll(2), in a thread of this process), so that a test never
 hangs on the mount.  Exits 77 (skipped) when /dev/fuse is missing.
@@ -24,13 +24,12 @@ import subprocess
 import sys
 import threading
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_protocol as tp  # noqa: E402
-from test_protocol import (ACK, START, REQUEST, WAIT, GET, UPDATE,  # noqa
-                           RUN, FREE_UNTIL, GET_TOD, BROADCAST, US, MS, S,
-                           QUANTUM, TIMEOUT, QUIET, wait_for)
+import ttfs_test as tt  # noqa: E402
+from ttfs_test import (ACK, REQUEST, WAIT, GET, UPDATE,  # noqa: E402
+                       RUN, FREE_UNTIL, GET_TOD, BROADCAST, US, MS, S,
+                       QUANTUM, TIMEOUT, QUIET, wait_for)
 
 OPS = ['ack', 'start', 'request', 'wait', 'get', 'update', 'run',
        'free_until', 'get_tod', 'broadcast']
@@ -39,13 +38,7 @@ OPS = ['ack', 'start', 'request', 'wait', 'get', 'update', 'run',
 # so, and reads it once, then (unless its options say "once") once more to
 # see the end; it reports how it went on stdout.  SIGUSR1 interrupts a blocked read: the handler raises,
 # so Python does not retry it.
-READER = r'''
-import os, signal, sys
-class Interrupted(Exception):
-    pass
-def on_usr1(sig, frame):
-    raise Interrupted()
-signal.signal(signal.SIGUSR1, on_usr1)
+READER = tt.INTERRUPTIBLE + r'''
 opts = sys.argv[2].split(",")
 flags = os.O_RDONLY | (os.O_NONBLOCK if "nb" in opts else 0)
 try:
@@ -79,22 +72,9 @@ class Reader:
         self.once = once
         opts = ','.join(['-'] + (['nb'] if nonblock else []) +
                         (['once'] if once else []))
-        args = [sys.executable, '-c', READER, path, opts]
-        self.p = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        self.p = tt.child(test, READER, path, opts)
         self.lines = []
         self.path = path
-
-        def reap():
-            if self.p.poll() is None:
-                self.p.kill()
-            # A child stuck in a FUSE read dies once the mount is gone.
-            try:
-                self.p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-            self.p.stdout.close()
-        # Registered after stop_daemon, so it runs before it.
-        test.addCleanup(reap)
         first = self.line(TIMEOUT)
         test.assertEqual(first, 'open', '%s: %s' % (path, first))
 
@@ -147,15 +127,8 @@ class Reader:
         time.sleep(0.1)
 
 
-class WatchTest(tp.TtfsTest):
-    """Helpers on top of test_protocol's TtfsTest."""
-
-    def assert_errno(self, err, fn, *args):
-        with self.assertRaises(OSError) as cm:
-            fn(*args)
-        self.assertEqual(cm.exception.errno, err,
-                         '%s, expected %s' % (os.strerror(cm.exception.errno),
-                                              os.strerror(err)))
+class WatchTest(tt.TtfsTest):
+    """Helpers on top of ttfs_test's TtfsTest."""
 
     def cpath(self, c, name):
         return os.path.join('clients', str(c.number), name)
@@ -506,15 +479,8 @@ class TraceTest(WatchTest):
         self.start_daemon()
         a = self.client('a')
         a.started(1)            # before cat: not in its trace
-        cat = subprocess.Popen(['cat', self.path('trace')],
-                               stdout=subprocess.PIPE)
-
-        def reap():
-            if cat.poll() is None:
-                cat.kill()
-            cat.wait(timeout=5)
-            cat.stdout.close()
-        self.addCleanup(reap)
+        cat = tt.spawn(self, ['cat', self.path('trace')],
+                       stdout=subprocess.PIPE)
         time.sleep(0.3)        # cat has opened it
         t0 = time.time_ns()
         a.request(2 * MS)
@@ -943,7 +909,7 @@ class PaceTest(WatchTest):
     def test_bad_pace_option(self):
         for arg in ['-1', 'abc', 'nan']:
             d = self.tmpdir()
-            r = subprocess.run([tp.TTFS, '--socket', os.path.join(d, 's'),
+            r = subprocess.run([tt.TTFS, '--socket', os.path.join(d, 's'),
                                 '-f', '--pace', arg, os.path.join(d, 'm')],
                                capture_output=True, text=True, timeout=10)
             self.assertEqual(r.returncode, 2, arg)
@@ -1205,30 +1171,7 @@ class NameTest(WatchTest):
 
 
 def main():
-    if not os.path.exists('/dev/fuse'):
-        print('skip: no /dev/fuse', file=sys.stderr)
-        sys.exit(77)
-    if len(sys.argv) < 2:
-        print('usage: %s BUILD_DIR [unittest args]' % sys.argv[0],
-              file=sys.stderr)
-        sys.exit(2)
-    tp.TTFS = os.path.abspath(os.path.join(sys.argv[1], 'ttfs'))
-    del sys.argv[1]
-    if not os.access(tp.TTFS, os.X_OK):
-        print('no ttfs binary at %s' % tp.TTFS, file=sys.stderr)
-        sys.exit(2)
-    t0 = time.monotonic()
-    prog = unittest.main(argv=sys.argv, verbosity=2, exit=False)
-    res = prog.result
-    bad = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
-    print('\nttfs watch tests: %d run, %d passed, %d failed, %d errors, '
-          '%d skipped in %.1fs'
-          % (res.testsRun, res.testsRun - bad - len(res.skipped),
-             len(res.failures), len(res.errors), len(res.skipped),
-             time.monotonic() - t0))
-    for test, _ in res.failures + res.errors:
-        print('  FAILED: %s' % test.id())
-    sys.exit(0 if res.wasSuccessful() else 1)
+    tt.main('watch')
 
 
 if __name__ == '__main__':

@@ -1,0 +1,544 @@
+# SPDX-License-Identifier: MIT
+"""
+ttfs_test.py: the harness that the daemon's Python tests share.
+
+test_tree.py, test_protocol.py, test_watch.py and test_faults.py import it
+from their own directory: the runner main() (BUILD_DIR from argv, exit 77
+without /dev/fuse, the unittest run and its summary line), the fixture
+TtfsTest (a ttfs per test, in the foreground on a fresh temporary mount
+point and socket, unmounted even when the test fails), fake UML clients
+(Client), wait_for, message packing, and children that block on the mount
+in place of the test (child(), INTERRUPTIBLE).  Standard library only.
+"""
+
+import array
+import collections
+import itertools
+import os
+import select
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+TTFS = None  # the daemon's path, set from argv by main()
+
+# um_timetravel ops
+ACK, START, REQUEST, WAIT, GET, UPDATE, RUN, FREE_UNTIL, GET_TOD, BROADCAST = \
+    range(10)
+OP_NAMES = ['ACK', 'START', 'REQUEST', 'WAIT', 'GET', 'UPDATE', 'RUN',
+            'FREE_UNTIL', 'GET_TOD', 'BROADCAST']
+
+US = 1000
+MS = 1000 * US
+S = 1000 * MS
+QUANTUM = 10 * MS  # the daemon's default
+TIMEOUT = 5.0      # how long we wait for a message that must come
+QUIET = 0.25       # how long we watch for a message that must not come
+
+MSG = struct.Struct('<IIQ')
+
+
+def op_name(op):
+    return OP_NAMES[op] if op < len(OP_NAMES) else 'op%d' % op
+
+
+def pack(op, seq, t=0):
+    return MSG.pack(op, seq, t)
+
+
+def mounted(path):
+    """Is path a mount point, even a dead FUSE one (ENOTCONN)?"""
+    path = os.path.realpath(path)
+    with open('/proc/self/mounts') as f:
+        for line in f:
+            mp = line.split()[1].replace('\\040', ' ')
+            if mp == path:
+                return True
+    return False
+
+
+def unmount(path):
+    """fusermount3 -u, or -uz if that fails; quiet if not mounted."""
+    if mounted(path):
+        if subprocess.run(['fusermount3', '-u', path],
+                          capture_output=True).returncode != 0:
+            subprocess.run(['fusermount3', '-u', '-z', path],
+                           capture_output=True)
+
+
+def wait_for(pred, timeout=3.0, step=0.01):
+    """Poll pred until it is true or timeout seconds have passed."""
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= end:
+            return v
+        time.sleep(step)
+
+
+Msg = collections.namedtuple('Msg', 'op seq time fds chunk')
+
+
+def fmt(m):
+    return '%s(seq=%d, time=%d%s)' % (op_name(m.op), m.seq, m.time,
+                                      ', %d fds' % len(m.fds) if m.fds else '')
+
+
+class Client:
+    """A fake UML client: 16-byte messages over the calendar's socket.
+
+    send() numbers its own messages (from a per-client base, so that ACKs
+    are checked against the seq we really sent); recv() splits the byte
+    stream into messages, keeps descriptors passed with SCM_RIGHTS, and
+    checks that the calendar numbers its own messages 1, 2, 3, ...
+    """
+
+    _bases = itertools.count(1000, 1000)
+
+    def __init__(self, path, name):
+        self.name = name
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)
+        self.seq = next(Client._bases)
+        self.buf = b''
+        self.queue = collections.deque()
+        self.eof = False
+        self.chunks = 0
+        self.cal_seq = 0    # seq of the calendar's last message to us
+        self.all_fds = []
+        self.log = []       # everything received, for error messages
+
+    # --- sending ---
+
+    def fileno(self):
+        return self.sock.fileno()
+
+    def next_seq(self):
+        self.seq = (self.seq + 1) & 0xffffffff
+        return self.seq
+
+    def send(self, op, t=0):
+        """Send one message; returns its seq."""
+        seq = self.next_seq()
+        self.sock.sendall(pack(op, seq, t))
+        return seq
+
+    def send_many(self, msgs):
+        """Several messages, (op, t) or ('ack', msg), in one send; returns
+        the seqs of the non-ACK ones."""
+        data, seqs = b'', []
+        for op, t in msgs:
+            if op == 'ack':
+                data += pack(ACK, t.seq, 0)
+            else:
+                seq = self.next_seq()
+                seqs.append(seq)
+                data += pack(op, seq, t)
+        self.sock.sendall(data)
+        return seqs
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def ack(self, *msgs):
+        self.sock.sendall(b''.join(pack(ACK, m.seq, 0) for m in msgs))
+
+    # --- receiving ---
+
+    def _read(self, timeout):
+        """One recvmsg if something comes within timeout; True if so."""
+        if self.eof:
+            return False
+        r, _, _ = select.select([self.sock], [], [], max(timeout, 0))
+        if not r:
+            return False
+        try:
+            data, anc, _, _ = self.sock.recvmsg(
+                4096, socket.CMSG_SPACE(16 * 4))
+        except ConnectionResetError:
+            data, anc = b'', []
+        fds = []
+        for level, kind, cdata in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                a = array.array('i')
+                a.frombytes(cdata[:len(cdata) - len(cdata) % a.itemsize])
+                fds.extend(a)
+        self.all_fds.extend(fds)
+        if not data:
+            self.eof = True
+            return True
+        self.chunks += 1
+        self.buf += data
+        while len(self.buf) >= MSG.size:
+            op, seq, t = MSG.unpack_from(self.buf)
+            self.buf = self.buf[MSG.size:]
+            m = Msg(op, seq, t, tuple(fds), self.chunks)
+            fds = []
+            self.log.append(m)
+            if op != ACK:
+                if seq != self.cal_seq + 1:
+                    raise AssertionError(
+                        '%s: calendar message %s: seq should be %d (the '
+                        'calendar numbers its messages 1, 2, 3...)'
+                        % (self.name, fmt(m), self.cal_seq + 1))
+                self.cal_seq = seq
+            self.queue.append(m)
+        return True
+
+    def pending(self):
+        """True if a message (or EOF) is waiting, without blocking."""
+        while not self.queue and not self.eof and self._read(0):
+            pass
+        return bool(self.queue) or self.eof
+
+    def recv(self, timeout=TIMEOUT):
+        end = time.monotonic() + timeout
+        while not self.queue:
+            if self.eof:
+                raise AssertionError('%s: ttfs closed the connection '
+                                     '(received: %s)' % (self.name,
+                                                         self.history()))
+            left = end - time.monotonic()
+            if left <= 0 or not self._read(left):
+                raise AssertionError('%s: nothing received within %gs '
+                                     '(received so far: %s)'
+                                     % (self.name, timeout, self.history()))
+        return self.queue.popleft()
+
+    def history(self):
+        return ', '.join(fmt(m) for m in self.log[-8:]) or 'nothing'
+
+    def expect(self, op, seq=None, time=None, timeout=TIMEOUT):
+        m = self.recv(timeout)
+        want = '%s(seq=%s, time=%s)' % (op_name(op),
+                                        '*' if seq is None else seq,
+                                        '*' if time is None else time)
+        if (m.op != op or (seq is not None and m.seq != seq) or
+                (time is not None and m.time != time)):
+            raise AssertionError('%s: expected %s, got %s'
+                                 % (self.name, want, fmt(m)))
+        return m
+
+    def expect_ack(self, seq, time=0, timeout=TIMEOUT):
+        return self.expect(ACK, seq, time, timeout)
+
+    def expect_nothing(self, wait=QUIET):
+        if self.queue:
+            raise AssertionError('%s: unexpected %s'
+                                 % (self.name, fmt(self.queue[0])))
+        end = time.monotonic() + wait
+        while True:
+            left = end - time.monotonic()
+            if left <= 0 or not self._read(left):
+                break
+            if self.queue:
+                raise AssertionError('%s: unexpected %s'
+                                     % (self.name, fmt(self.queue[0])))
+            if self.eof:
+                raise AssertionError('%s: ttfs closed the connection '
+                                     'unexpectedly' % self.name)
+
+    def expect_closed(self, timeout=TIMEOUT):
+        """ttfs must drop us: EOF, with nothing else before it."""
+        end = time.monotonic() + timeout
+        while not self.eof:
+            if self.queue:
+                raise AssertionError('%s: expected to be dropped, got %s'
+                                     % (self.name, fmt(self.queue[0])))
+            left = end - time.monotonic()
+            if left <= 0 or not self._read(left):
+                raise AssertionError('%s: not dropped within %gs'
+                                     % (self.name, timeout))
+        if self.queue:
+            raise AssertionError('%s: expected to be dropped, got %s'
+                                 % (self.name, fmt(self.queue[0])))
+
+    # --- protocol steps ---
+
+    def start(self, ident):
+        """Send START(ident); returns its seq (the ACK may be held)."""
+        self.start_seq = self.send(START, ident)
+        return self.start_seq
+
+    def expect_start_ack(self, timeout=TIMEOUT):
+        m = self.expect_ack(self.start_seq, timeout=timeout)
+        if len(m.fds) != 2:
+            raise AssertionError('%s: START\'s ACK carried %d descriptors, '
+                                 'not 2' % (self.name, len(m.fds)))
+        return m
+
+    def started(self, ident):
+        """START, and its ACK must come now."""
+        self.start(ident)
+        return self.expect_start_ack()
+
+    def request(self, t):
+        self.expect_ack(self.send(REQUEST, t))
+
+    def wait(self):
+        self.expect_ack(self.send(WAIT))
+
+    def get(self):
+        return self.expect(ACK, self.send(GET)).time
+
+    def update(self, t):
+        self.expect_ack(self.send(UPDATE, t))
+
+    def cycle(self, t):
+        """REQUEST(t), WAIT."""
+        self.request(t)
+        self.wait()
+
+    def expect_run(self, t, fu=None, timeout=TIMEOUT, ack=True):
+        """FREE_UNTIL then RUN(t), both from one write; ACKs both.
+        Returns FREE_UNTIL's time."""
+        f = self.expect(FREE_UNTIL, timeout=timeout)
+        r = self.expect(RUN, f.seq + 1, t)
+        if r.chunk != f.chunk:
+            raise AssertionError('%s: FREE_UNTIL and RUN came in separate '
+                                 'reads (not one write)' % self.name)
+        if fu is not None and f.time != fu:
+            raise AssertionError('%s: FREE_UNTIL %d, expected %d (RUN %d)'
+                                 % (self.name, f.time, fu, t))
+        if f.time < t:
+            raise AssertionError('%s: FREE_UNTIL %d is before RUN %d'
+                                 % (self.name, f.time, t))
+        if ack:
+            self.ack(f, r)
+        return f.time
+
+    def close(self):
+        self.sock.close()
+        for fd in self.all_fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.all_fds = []
+
+
+# The start of a child script (python3 -c) whose blocking call SIGUSR1
+# interrupts: the handler raises Interrupted, so Python does not retry it.
+INTERRUPTIBLE = r'''
+import os, signal, sys
+class Interrupted(Exception):
+    pass
+def on_usr1(sig, frame):
+    raise Interrupted()
+signal.signal(signal.SIGUSR1, on_usr1)
+'''
+
+
+def spawn(test, argv, **popen_args):
+    """subprocess.Popen(argv, **popen_args), killed and reaped at test's
+    cleanup.  Registered after the fixture's stop_daemon, that cleanup
+    runs before it; a child stuck in a FUSE call dies once the mount is
+    gone."""
+    p = subprocess.Popen(argv, **popen_args)
+
+    def reap():
+        if p.poll() is None:
+            p.kill()
+        try:
+            p.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+    test.addCleanup(reap)
+    return p
+
+
+def child(test, script, *args):
+    """`python3 -c script args...` (see spawn), its stdout a text pipe."""
+    return spawn(test, [sys.executable, '-c', script] + list(args),
+                 stdout=subprocess.PIPE, text=True)
+
+
+class TtfsTest(unittest.TestCase):
+    """Base: a daemon per test, fake clients, tree helpers.
+
+    Subclasses may set PREFIX (of the temporary directory), WRAP (a
+    command that prefixes the daemon's), START_TIMEOUT and STOP_TIMEOUT,
+    and CHECK_EXIT: whether stop_daemon fails the test when the daemon
+    does not exit, exits non-zero or leaves its socket file behind."""
+
+    PREFIX = 'ttfs-proto-'
+    WRAP = []
+    START_TIMEOUT = 10
+    STOP_TIMEOUT = 5
+    CHECK_EXIT = True
+
+    def start_daemon(self, *args, preexec=None, wait=True):
+        self.dir = tempfile.mkdtemp(prefix=self.PREFIX)
+        # First registered, so it runs last, after the unmount.
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.mnt = os.path.join(self.dir, 'mnt')
+        self.sockpath = os.path.join(self.dir, 'sock')
+        os.mkdir(self.mnt)
+        self.logf = open(os.path.join(self.dir, 'ttfs.log'), 'w+')
+        self.addCleanup(self.logf.close)
+        self.proc = subprocess.Popen(
+            self.WRAP + [TTFS, '--socket', self.sockpath, '-f'] +
+            list(args) + [self.mnt], stdin=subprocess.DEVNULL,
+            stdout=self.logf, stderr=self.logf, preexec_fn=preexec)
+        self.stopped = False
+        self.addCleanup(self.stop_daemon)
+        if not wait:
+            return
+        ready = wait_for(lambda: self.proc.poll() is not None or
+                         (os.path.ismount(self.mnt) and
+                          os.path.exists(self.sockpath)),
+                         timeout=self.START_TIMEOUT)
+        if not ready or self.proc.poll() is not None:
+            self.fail('ttfs did not come up:\n' + self.daemon_log())
+
+    def daemon_log(self, limit=4000):
+        """The log's end (a daemon gone mad may write gigabytes)."""
+        self.logf.flush()
+        size = os.fstat(self.logf.fileno()).st_size
+        self.logf.seek(max(0, size - limit))
+        return self.logf.read()
+
+    def stop_daemon(self):
+        if self.stopped:
+            return
+        self.stopped = True
+        unmount(self.mnt)
+        try:
+            rc = self.proc.wait(timeout=self.STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            unmount(self.mnt)
+            if self.CHECK_EXIT:
+                self.fail('ttfs did not exit after the unmount')
+            return
+        if not self.CHECK_EXIT:
+            return
+        if rc != 0:
+            self.fail('ttfs exited with %d:\n%s' % (rc, self.daemon_log()))
+        if os.path.lexists(self.sockpath):
+            self.fail('ttfs left its socket file behind')
+
+    def client(self, name=None, cls=Client):
+        c = cls(self.sockpath, name or 'client')
+        # the daemon numbers clients in connection order, from 1 (right
+        # only in tests that connect nothing else behind our back)
+        self.nconn = getattr(self, 'nconn', 0) + 1
+        c.number = self.nconn
+        self.addCleanup(c.close)
+        return c
+
+    def clients(self, n, prefix='c'):
+        return [self.client('%s%d' % (prefix, i)) for i in range(n)]
+
+    def held(self, c, ident):
+        """START(ident), and wait until ttfs has seen it (its ACK may be
+        held): messages on different sockets have no order, so a test
+        that needs the START in before its next step waits for the tree
+        to show the client's ID."""
+        c.start(ident)
+        self.assertTrue(wait_for(
+            lambda: self.read('clients', str(c.number), 'id') ==
+            '%d\n' % ident), '%s: START not seen' % c.name)
+
+    def first_to_hear(self, clients, timeout=TIMEOUT):
+        """The first of clients to receive something from ttfs."""
+        for c in clients:
+            if c.queue:
+                return c
+        r, _, _ = select.select(clients, [], [], timeout)
+        self.assertTrue(r, 'none of %s heard anything'
+                        % [c.name for c in clients])
+        return r[0]
+
+    def assert_alive(self):
+        self.assertIsNone(self.proc.poll(), 'ttfs died:\n' +
+                          self.daemon_log())
+
+    # --- the tree ---
+
+    def path(self, *names):
+        return os.path.join(self.mnt, *names)
+
+    def read(self, *names):
+        with open(self.path(*names)) as f:
+            return f.read()
+
+    def read_int(self, *names):
+        return int(self.read(*names))
+
+    def write(self, name, text):
+        """One write(2), for writes that answer at once."""
+        fd = os.open(self.path(name), os.O_WRONLY)
+        try:
+            return os.write(fd, text.encode())
+        finally:
+            os.close(fd)
+
+    def assert_errno(self, err, fn, *args):
+        with self.assertRaises(OSError) as cm:
+            fn(*args)
+        self.assertEqual(cm.exception.errno, err,
+                         '%s, expected %s' % (os.strerror(cm.exception.errno),
+                                              os.strerror(err)))
+
+    def write_async(self, name, text):
+        """`echo text > name` in a child, for writes that may block."""
+        return spawn(self, ['sh', '-c', 'echo "$1" > "$2"', 'sh', text,
+                            self.path(name)], stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE, text=True)
+
+    def finish(self, p, timeout=TIMEOUT):
+        try:
+            out, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.fail('the write did not return')
+        self.assertEqual(p.returncode, 0, 'the write failed: ' + err)
+
+    def witness_ok(self, w, t):
+        """A waiting client that must be unaffected: it answers and gets
+        RUN(t) (nobody else may run or have a request)."""
+        self.assert_alive()
+        w.request(t)
+        w.expect_run(t)
+
+
+def main(label=None, note=None):
+    """Run the calling file's tests: `python3 FILE BUILD_DIR [unittest
+    args]`.  Exits 77 (skipped) without /dev/fuse, 2 on bad use, else 0 if
+    all passed and 1 if not.  With label, prints "ttfs LABEL tests: ..." and
+    the failed tests at the end; note goes to stderr before the run."""
+    global TTFS
+    if not os.path.exists('/dev/fuse'):
+        print('skip: no /dev/fuse', file=sys.stderr)
+        sys.exit(77)
+    if len(sys.argv) < 2:
+        print('usage: %s BUILD_DIR [unittest args]' % sys.argv[0],
+              file=sys.stderr)
+        sys.exit(2)
+    TTFS = os.path.abspath(os.path.join(sys.argv[1], 'ttfs'))
+    del sys.argv[1]
+    if not os.access(TTFS, os.X_OK):
+        print('no ttfs binary at %s' % TTFS, file=sys.stderr)
+        sys.exit(2)
+    if note:
+        print(note, file=sys.stderr)
+    t0 = time.monotonic()
+    prog = unittest.main(argv=sys.argv, verbosity=2, exit=False)
+    res = prog.result
+    if label:
+        bad = (len(res.failures) + len(res.errors) +
+               len(res.unexpectedSuccesses))
+        print('\nttfs %s tests: %d run, %d passed, %d failed, %d errors, '
+              '%d skipped in %.1fs'
+              % (label, res.testsRun, res.testsRun - bad - len(res.skipped),
+                 len(res.failures), len(res.errors), len(res.skipped),
+                 time.monotonic() - t0))
+        for test, _ in res.failures + res.errors:
+            print('  FAILED: %s' % test.id())
+    sys.exit(0 if res.wasSuccessful() else 1)
