@@ -40,6 +40,10 @@ int timeline_request(struct timeline *tl, uint64_t number, uint64_t t_ns,
  * names it. */
 int timeline_gone(struct timeline *tl, uint64_t number, uint64_t t_ns);
 
+/* Simulated time has reached t (a jump with no message): open slices
+ * render up to it. */
+void timeline_advance(struct timeline *tl, uint64_t t_ns);
+
 /* The whole JSON document in a malloc'd buffer the caller frees (not
  * NUL-terminated in *len, though one follows): 0 or -ENOMEM. */
 int timeline_render(const struct timeline *tl, char **buf, size_t *len);

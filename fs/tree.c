@@ -1176,6 +1176,8 @@ static void tree_op_open(fuse_req_t req, fuse_ino_t ino,
 		cal_waiter_add(t->cal, &h->waiter, target);
 		h->waiter.t = target;
 	} else if (ino == INO_TIMELINE) {
+		/* The clock may have jumped with no message since. */
+		timeline_advance(t->timeline, cal_clock(t->cal));
 		err = timeline_render(t->timeline, &h->data, &h->len);
 	} else if ((fi->flags & O_ACCMODE) != O_WRONLY) {
 		err = tree_handle_render(t, &n, h);

@@ -308,6 +308,12 @@ static void test_open(void)
 	CHECK(s && strstr(s, "\"tid\":1,\"ts\":1.000,\"dur\":4.500,"
 			     "\"args\":{\"open\":true}}"));
 	free(s);
+	/* A jump of the clock, with no message, moves it on too. */
+	timeline_advance(tl, 6500);
+	s = render(tl);
+	CHECK(s && strstr(s, "\"tid\":1,\"ts\":1.000,\"dur\":5.500,"
+			     "\"args\":{\"open\":true}}"));
+	free(s);
 	/* RUN again without WAIT: the first slice ends there. */
 	timeline_run(tl, 1, 7000);
 	timeline_wait(tl, 1, 8000);
