@@ -30,6 +30,9 @@ struct cal_client {
 	uint64_t req; /* pending request on the calendar's clock */
 	uint64_t offset; /* the clock at START's ACK: the client's time 0 */
 	uint64_t given;  /* latest time it was given or reported (calendar) */
+	/* The FREE_UNTIL of its last RUN (calendar): after it, its own time
+	 * may be anywhere below this without our knowing. */
+	uint64_t fu;
 	uint32_t start_seq;
 	uint32_t tx_seq;   /* seq of the last message we sent it */
 	uint32_t ack_next; /* seq its next ACK must carry */
@@ -50,6 +53,7 @@ struct cal {
 	uint64_t stop_at;
 	bool run;
 	bool expect_met;
+	bool steered; /* run or pause was set by hand: --expect keeps off */
 	unsigned int started; /* clients that ever sent START */
 	unsigned int nclients;
 	uint64_t next_number;
@@ -331,7 +335,8 @@ static void cal_grant(struct cal *cal, struct cal_client *c)
 		if (t > c->given)
 			c->given = t;
 		c->state = CAL_CLIENT_RUNNING;
-		m[0].time = cal_to_client(c, cal_free_until(cal));
+		c->fu = cal_free_until(cal);
+		m[0].time = cal_to_client(c, c->fu);
 		m[1].time = t - c->offset;
 		cal_send(cal, c, m, 2, false);
 	}
@@ -508,6 +513,7 @@ void cal_set_run(struct cal *cal, bool run)
 {
 	if (run && !cal->run)
 		cal_pace_rebase(cal); /* no burst to catch up a pause */
+	cal->steered = true;
 	cal->run = run;
 	cal->stop_at = CAL_TIME_NONE;
 	cal_schedule(cal);
@@ -520,6 +526,7 @@ int cal_advance(struct cal *cal, uint64_t t)
 		return -EINVAL;
 	if (!cal->run)
 		cal_pace_rebase(cal);
+	cal->steered = true;
 	cal->stop_at = t;
 	cal->run = true;
 	cal_schedule(cal);
@@ -538,6 +545,7 @@ struct cal_client *cal_client_new(struct cal *cal, void *client_data,
 	c->pid = pid;
 	c->state = CAL_CLIENT_NEW;
 	c->req = CAL_TIME_NONE;
+	c->fu = CAL_TIME_NONE;
 	c->hn.idx = HEAP_NONE;
 	c->ack_next = 1;
 	snprintf(c->name, sizeof(c->name), "client-%llu",
@@ -593,6 +601,34 @@ void cal_client_free(struct cal *cal, struct cal_client *c)
 	cal_changed(cal);
 }
 
+/*
+ * The answer to GET, which becomes the client's time: never behind what
+ * it was told or reported, nor past its own pending request (its RUN
+ * must carry that exactly).
+ */
+static uint64_t cal_client_now(const struct cal *cal, struct cal_client *c)
+{
+	uint64_t t = c->given, lim;
+
+	/* A runner's time is its own (a RUN granted behind the clock is
+	 * still its time); a frozen client's time stands. */
+	if (c->state == CAL_CLIENT_RUNNING || c->frozen)
+		return t;
+	if (cal->clock > t)
+		t = cal->clock;
+	/* After its last RUN it may have run on, unasked, up to just below
+	 * that FREE_UNTIL; it waits for a request at or beyond it, so
+	 * telling it that FREE_UNTIL is safe, and a lower time may not be. */
+	lim = c->fu == CAL_TIME_NONE ? CAL_TIME_NONE :
+	      c->fu < c->req ? c->fu : c->req;
+	if (lim != CAL_TIME_NONE && lim > t)
+		t = lim;
+	if (c->req != CAL_TIME_NONE && t > c->req)
+		t = c->req > c->given ? c->req : c->given;
+	c->given = t;
+	return t;
+}
+
 static int cal_fail(const char **why, const char *msg)
 {
 	if (why)
@@ -618,7 +654,11 @@ static int cal_on_start(struct cal *cal, struct cal_client *c,
 	if (cal->cfg.expect && !cal->expect_met &&
 	    cal->started >= cal->cfg.expect) {
 		cal->expect_met = true;
-		cal->run = true;
+		/* Unless someone already steered by hand (a pause stays). */
+		if (!cal->steered && !cal->run) {
+			cal_pace_rebase(cal);
+			cal->run = true;
+		}
 	}
 	cal_schedule(cal);
 	return 0;
@@ -707,16 +747,7 @@ int cal_client_input(struct cal *cal, struct cal_client *c,
 		cal_schedule(cal);
 		return 0;
 	case UM_TIMETRAVEL_GET:
-		/* The answer becomes the client's time: never backwards.
-		 * A frozen client's time stands, like a stopped machine's. */
-		t = cal->clock > c->given && !c->frozen ? cal->clock : c->given;
-		/* ...and not past its own pending request, which its RUN
-		 * must carry exactly; but never below what it was given (a
-		 * runner's UPDATE may have passed its own request). */
-		if (c->req != CAL_TIME_NONE && t > c->req)
-			t = c->req > c->given ? c->req : c->given;
-		c->given = t;
-		cal_ack(cal, c, m->seq, cal_to_client(c, t));
+		cal_ack(cal, c, m->seq, cal_to_client(c, cal_client_now(cal, c)));
 		return 0;
 	case UM_TIMETRAVEL_UPDATE:
 		if (c->state == CAL_CLIENT_RUNNING && m->time < TT_TIME_MAX &&
@@ -798,6 +829,8 @@ void cal_client_set_frozen(struct cal *cal, struct cal_client *c, bool on)
 		if (c->state != CAL_CLIENT_NEW && c->state != CAL_CLIENT_HELD) {
 			c->offset += lost;
 			c->given += lost;
+			if (c->fu != CAL_TIME_NONE && c->fu < TT_TIME_MAX - lost)
+				c->fu += lost;
 		}
 		if (c->state == CAL_CLIENT_HELD) {
 			(void)heap_insert(&cal->held, &c->hn);

@@ -388,6 +388,61 @@ static void test_update_past_own_request_is_error(void)
 	cal_free(cal);
 }
 
+static void test_get_after_free_run(void)
+{
+	struct cal *cal = mk(false);
+	struct fake a;
+
+	/* a runs at 100 with FREE_UNTIL 100 + 1 ms, runs its timers on
+	 * unasked to just below that, and waits for 2 ms; paused, then an
+	 * interrupt's GET: telling it 100 would send its time backwards */
+	start_and_wait(cal, &a, 1, 100);
+	CHECK_EQ(last_op(&a, UM_TIMETRAVEL_FREE_UNTIL)->time, 1000100);
+	ack_all(cal, &a);
+	cal_set_run(cal, false);
+	say(cal, &a, UM_TIMETRAVEL_REQUEST, 2000000);
+	say(cal, &a, UM_TIMETRAVEL_WAIT, 0);
+	say(cal, &a, UM_TIMETRAVEL_GET, 0);
+	CHECK_EQ(last(&a)->time, 1000100);
+	/* its irq event at that time is a valid request */
+	CHECK_EQ(say(cal, &a, UM_TIMETRAVEL_REQUEST, 1000100), 0);
+	cal_free(cal);
+}
+
+static void test_get_of_a_late_runner(void)
+{
+	struct fake a, b;
+	struct cal *cal = a_waits_b_runs(&a, &b, 10);
+
+	/* b runs on to 3000 and waits; a's RUN at 10 is behind the clock,
+	 * but a's own time is 10: that is what its GET says */
+	say(cal, &b, UM_TIMETRAVEL_UPDATE, 3000);
+	say(cal, &b, UM_TIMETRAVEL_REQUEST, 900000);
+	say(cal, &b, UM_TIMETRAVEL_WAIT, 0);
+	CHECK_EQ(last_op(&a, UM_TIMETRAVEL_RUN)->time, 10);
+	say(cal, &a, UM_TIMETRAVEL_GET, 0);
+	CHECK_EQ(last(&a)->time, 10);
+	CHECK_EQ(say(cal, &a, UM_TIMETRAVEL_REQUEST, 110), 0);
+	cal_free(cal);
+}
+
+static void test_expect_keeps_a_pause(void)
+{
+	struct cal_config cfg = { .quantum = 1000, .expect = 2 };
+	struct cal *cal = cal_new(&cfg, &rec_ops, NULL);
+	struct fake a, b;
+
+	join(cal, &a);
+	say(cal, &a, UM_TIMETRAVEL_START, 1);
+	CHECK_EQ(cal_advance(cal, 500), 0); /* by hand: runs a, then */
+	cal_set_run(cal, false);            /* pauses */
+	join(cal, &b);
+	say(cal, &b, UM_TIMETRAVEL_START, 2); /* the count is met */
+	CHECK(!cal_is_running(cal));
+	CHECK_EQ(b.start_acks, 0);
+	cal_free(cal);
+}
+
 static void test_update_from_waiter_ignored(void)
 {
 	struct cal *cal = mk(false);
@@ -786,6 +841,9 @@ TEST_LIST(T(test_start_ack_at_once_when_running),
 	  T(test_get_never_backwards),
 	  T(test_get_never_past_own_request),
 	  T(test_update_past_own_request_is_error),
+	  T(test_get_after_free_run),
+	  T(test_get_of_a_late_runner),
+	  T(test_expect_keeps_a_pause),
 	  T(test_update_from_waiter_ignored),
 	  T(test_request_behind_own_time_is_error),
 	  T(test_ack_seq_checked),
