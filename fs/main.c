@@ -507,6 +507,10 @@ static void daemon_stop(struct daemon *d)
 		ev_timer_stop(d->loop, &d->watch_timer);
 		ev_io_stop(d->loop, &d->fuse_io);
 	}
+	/* Paused, the clients' departures hand no turns to clients about to
+	 * be closed too. */
+	if (d->cal)
+		cal_set_run(d->cal, false);
 	sock_server_free(d->srv);
 	if (d->tree)
 		tree_stop(d->tree);
