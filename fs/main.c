@@ -31,6 +31,7 @@
 struct opts {
 	const char *socket;
 	char *socket_abs; /* owned: socket made absolute */
+	char *mountpoint_abs; /* owned: the mount point made absolute */
 	const char *mountpoint;
 	char *fuse_opts;
 	bool foreground;
@@ -259,6 +260,10 @@ static int opts_parse(int argc, char **argv, struct opts *o)
 		return -1;
 	}
 	o->mountpoint = argv[optind];
+	/* Absolute, like the socket: the daemon unmounts it from "/". */
+	o->mountpoint_abs = realpath(o->mountpoint, NULL);
+	if (o->mountpoint_abs)
+		o->mountpoint = o->mountpoint_abs;
 	/* The daemon leaves its cwd: keep the socket's path absolute, or
 	 * the unlink at exit would hit another file. */
 	if (o->socket[0] != '/') {
@@ -594,6 +599,7 @@ int main(int argc, char **argv)
 		daemon_stop(&d);
 		free(o.fuse_opts);
 		free(o.socket_abs);
+		free(o.mountpoint_abs);
 		return 1;
 	}
 	/* In the background, this goes to syslog: a script's terminal
@@ -606,5 +612,6 @@ int main(int argc, char **argv)
 	daemon_stop(&d);
 	free(o.fuse_opts);
 	free(o.socket_abs);
+	free(o.mountpoint_abs);
 	return 0;
 }

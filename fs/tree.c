@@ -189,12 +189,10 @@ struct handle {
 	char *data;
 	size_t len;
 	fuse_ino_t ino;
-	bool nonblock;
 	uint64_t cursor;            /* trace: the next record */
 	size_t pos;                 /* trace: how much of data was read */
 	struct cal_waiter waiter;   /* until/T: its target */
 	bool reached;               /* until/T: data holds the answer */
-	char seen[64];              /* poll: the value last read */
 	struct fuse_pollhandle *ph; /* poll: to notify on change */
 	struct handle *pprev, *pnext; /* on tree->pollers */
 	struct handle *hprev, *hnext; /* on tree->handles: freed at exit */
@@ -563,8 +561,6 @@ static int tree_handle_render(const struct tree *t, const struct node *n,
 	free(h->data);
 	h->data = data;
 	h->len = (size_t)len;
-	/* What this reader has seen, so poll can tell a change. */
-	snprintf(h->seen, sizeof(h->seen), "%.*s", len, buf);
 	return 0;
 }
 
@@ -746,7 +742,7 @@ static void tree_stream_reply(fuse_req_t req, struct handle *h, size_t size)
 static bool tree_pid_stopped(pid_t pid)
 {
 	char path[64], line[256];
-	uint64_t pending = 0;
+	uint64_t pending = 0, blocked = 0;
 	bool found = false;
 	FILE *f;
 
@@ -761,10 +757,14 @@ static bool tree_pid_stopped(pid_t pid)
 		     sscanf(line, "ShdPnd: %llx", &v) == 1)) {
 			pending |= v;
 			found = true;
+		} else if (sscanf(line, "SigBlk: %llx", &v) == 1) {
+			/* A blocked signal is not delivered: it stops
+			 * nothing now (SIGKILL cannot be blocked). */
+			blocked = v;
 		}
 	}
 	fclose(f);
-	return !found || (pending & STOP_SIGNALS) != 0;
+	return !found || (pending & ~blocked & STOP_SIGNALS) != 0;
 }
 
 /* 1: answered (and to be removed), 0: still waiting. */
@@ -799,6 +799,11 @@ static int tree_park_try(struct tree *t, struct park *p)
 		fuse_reply_err(p->req, ECANCELED);
 		return 1;
 	case PARK_PAUSE:
+		if (cal_is_running(t->cal)) {
+			/* Someone wrote run (or an advance) meanwhile. */
+			fuse_reply_err(p->req, ECANCELED);
+			return 1;
+		}
 		if (cal_runner(t->cal))
 			return 0;
 		break;
@@ -820,9 +825,11 @@ static bool tree_poll_ready(struct tree *t, struct handle *h)
 		return h->reached || cal_clock(t->cal) >= h->waiter.t;
 	if (tree_node(t, h->ino, &n))
 		return true; /* gone: a read tells the last value, at once */
+	/* h->data is what this reader last read (rendered at open and at
+	 * each read from offset 0). */
 	len = tree_render(t, &n, buf, sizeof(buf));
-	return len < 0 || strncmp(buf, h->seen, (size_t)len) != 0 ||
-	       h->seen[len] != '\0';
+	return len < 0 || (size_t)len != h->len ||
+	       (len > 0 && memcmp(buf, h->data, (size_t)len) != 0);
 }
 
 void tree_tick(struct tree *t)
@@ -1157,7 +1164,6 @@ static void tree_op_open(fuse_req_t req, fuse_ino_t ino,
 		err = -ENOMEM;
 	if (!err) {
 		h->ino = ino;
-		h->nonblock = (fi->flags & O_NONBLOCK) != 0;
 		h->waiter.hn.idx = HEAP_NONE;
 	}
 	/* O_TRUNC needs nothing: a write replaces the value whole. */
@@ -1213,7 +1219,9 @@ static void tree_op_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 			tree_reply_slice(req, h->data, h->len, off, size);
 		} else if (tree_stream_ready(t, h, size)) {
 			tree_stream_reply(req, h, size);
-		} else if (h->nonblock) {
+		} else if (fi->flags & O_NONBLOCK) {
+			/* The flags of this read: fcntl may have changed
+			 * them since open. */
 			fuse_reply_err(req, EAGAIN);
 		} else if (tree_park(t, req, PARK_READ, 0, size, h) < 0) {
 			fuse_reply_err(req, ENOMEM);

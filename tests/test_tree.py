@@ -402,6 +402,45 @@ class TreeTest(tt.TtfsTest):
         self.assertEqual(self.read('clock'), '3000000000\n')
         self.assertEqual(self.read('state'), 'running\n')
 
+    def test_advance_calls_off_a_blocked_pause(self):
+        # A second writer to state would wait for the first (the kernel
+        # holds the file's lock during a write); an advance through clock
+        # can call the pause off.
+        s = self.held_client()
+        self.write('state', 'run')
+        self.assertTrue(wait_for(
+            lambda: self.read('clients', '1', 'state') == 'running\n'))
+        p = self.writer('state', 'pause')
+        self.assertTrue(wait_for(
+            lambda: self.read('state') == 'paused\n'))
+        q = self.writer('clock', '+1s')
+        self.assertEqual(self.finish(p), 'errno %d\n' % errno.ECANCELED)
+        s.sendall(pack(REQUEST, 2, 2000000000) + pack(WAIT, 3, 0))
+        self.assertEqual(self.finish(q), 'ok 3\n')
+        self.assertEqual(self.read('clock'), '1000000000\n')
+
+    def test_relative_paths_in_background(self):
+        # The daemon leaves its cwd for /: relative socket and mount
+        # point must still be the ones removed and unmounted at exit.
+        d = self.dir
+        os.mkdir(os.path.join(d, 'rel'))
+        r = subprocess.run([tt.TTFS, '--socket', 'rel.sock', 'rel'],
+                           cwd=d, capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        mnt = os.path.join(d, 'rel')
+        self.addCleanup(tt.unmount, mnt)
+        self.assertTrue(tt.mounted(mnt))
+        with open(os.path.join(mnt, 'socket')) as f:
+            self.assertEqual(f.read(), os.path.join(d, 'rel.sock') + '\n')
+        pid = int(subprocess.run(['pgrep', '-f', '^%s --socket rel.sock'
+                                  % tt.TTFS], capture_output=True,
+                                 text=True).stdout.split()[0])
+        os.kill(pid, signal.SIGTERM)
+        self.assertTrue(wait_for(lambda: not tt.mounted(mnt)),
+                        'mount left behind')
+        self.assertTrue(wait_for(lambda: not os.path.exists(
+            os.path.join(d, 'rel.sock'))), 'socket left behind')
+
     def test_pause_waits_for_runner(self):
         s = self.held_client()
         self.write('state', 'run')

@@ -294,6 +294,14 @@ class UntilTest(WatchTest):
         self.assertEqual(self.reader('until', '1s', nonblock=True).result(),
                          'ok 2000000000|')
 
+    def test_nonblocking_set_after_open(self):
+        # O_NONBLOCK is the read's, as fcntl leaves it, not the open's.
+        self.start_daemon()
+        fd = os.open(self.path('until', '1h'), os.O_RDONLY)
+        self.addCleanup(os.close, fd)
+        os.set_blocking(fd, False)
+        self.assert_errno(errno.EAGAIN, os.read, fd, 100)
+
     def test_reader_bounds_free_until(self):
         self.start_daemon()
         c = self.client()
@@ -416,6 +424,21 @@ class PollTest(WatchTest):
         self.finish(p)
         self.assertEqual(os.pread(fd, 100, 0), b'waiting\n')
         self.assertFalse(self.poll_in(fd, 0.2)[0])
+
+    def test_poll_long_value_unchanged(self):
+        # counters is longer than any short buffer: unchanged, it must
+        # not read as changed (a watcher would spin).
+        self.start_daemon('--paused')
+        c = self.client()
+        self.held(c, 1)
+        fd = os.open(self.path(self.cpath(c, 'counters')), os.O_RDONLY)
+        self.addCleanup(os.close, fd)
+        self.assertGreater(len(os.pread(fd, 4096, 0)), 100)
+        self.assertFalse(self.poll_in(fd, 0.3)[0],
+                         'counters readable while unchanged')
+        self.write('state', 'run')  # START's ACK goes out: tx.ack moves
+        c.expect_start_ack()
+        self.assertTrue(self.poll_in(fd, 5)[0], 'change not seen by poll')
 
     def test_poll_until(self):
         self.start_daemon()
