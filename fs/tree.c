@@ -877,15 +877,6 @@ void tree_process(struct tree *t)
 	}
 }
 
-unsigned int tree_parked(const struct tree *t)
-{
-	unsigned int n = 0;
-
-	for (const struct park *p = t->parks; p; p = p->next)
-		n++;
-	return n;
-}
-
 /* --- writes: <0 errno, 0 answer now, 1 parked --- */
 
 /* buf is exactly word, or word and one newline. */
@@ -1167,13 +1158,12 @@ static void tree_op_open(fuse_req_t req, fuse_ino_t ino,
 		h->waiter.hn.idx = HEAP_NONE;
 	}
 	/* O_TRUNC needs nothing: a write replaces the value whole. */
-	if (err) {
-	} else if (ino == INO_TRACE) {
+	if (!err && ino == INO_TRACE) {
 		/* From this moment on, like trace_pipe. */
 		h->cursor = trace_head(t->trace);
 		t->tracers++;
 		fi->nonseekable = 1;
-	} else if (n.until) {
+	} else if (!err && n.until) {
 		uint64_t target = 0;
 
 		/* Relative names count from the clock at open. */
@@ -1181,11 +1171,11 @@ static void tree_op_open(fuse_req_t req, fuse_ino_t ino,
 			    cal_clock(t->cal), &target);
 		cal_waiter_add(t->cal, &h->waiter, target);
 		h->waiter.t = target;
-	} else if (ino == INO_TIMELINE) {
+	} else if (!err && ino == INO_TIMELINE) {
 		/* The clock may have jumped with no message since. */
 		timeline_advance(t->timeline, cal_clock(t->cal));
 		err = timeline_render(t->timeline, &h->data, &h->len);
-	} else if ((fi->flags & O_ACCMODE) != O_WRONLY) {
+	} else if (!err && (fi->flags & O_ACCMODE) != O_WRONLY) {
 		err = tree_handle_render(t, &n, h);
 	}
 	if (err) {

@@ -39,7 +39,5 @@ void tree_tick(struct tree *t);
 /* A message in or out, or a client gone (ev->msg NULL): for trace and
  * timeline.json. */
 void tree_event(struct tree *t, const struct cal_event *ev);
-/* How many requests are parked (for tests and shutdown). */
-unsigned int tree_parked(const struct tree *t);
 
 #endif
