@@ -15,9 +15,15 @@
 
 #include "cal.h"
 #include "heap.h"
+#include "shm.h"
+
+/* RUNs a shared-memory client does not ACK, while earlier ACKs are due. */
+#define CAL_ACK_SKIP_MAX 8
 
 struct cal_client {
+	struct cal *cal;
 	struct cal_client *prev, *next; /* connection order */
+	struct cal_client *shm_prev, *shm_next; /* in cal->shm_head */
 	struct cal_client *bucket_next; /* in cal->buckets */
 	struct heap_node hn; /* in cal->queue while req is set, or in
 			      * cal->held while its START is held */
@@ -36,6 +42,13 @@ struct cal_client {
 	uint32_t start_seq;
 	uint32_t tx_seq;   /* seq of the last message we sent it */
 	uint32_t ack_next; /* seq its next ACK must carry */
+	/* Seqs at or above ack_next that get no ACK (RUN, in shm mode). */
+	uint32_t ack_skip[CAL_ACK_SKIP_MAX];
+	unsigned int nskip;
+	uint16_t slot;   /* on the shared page; 0: none */
+	bool mode_known; /* its first message after START's ACK came */
+	bool shm;        /* it set TIME_SHARE: uses the page */
+	uint64_t shm_requests;
 	uint64_t rx[TT_OP_COUNT];
 	uint64_t tx[TT_OP_COUNT];
 	bool frozen;
@@ -76,7 +89,16 @@ struct cal {
 	double pace;
 	uint64_t pace_wall0, pace_sim0;
 	uint64_t wake_at; /* what we last asked ops->wake for */
+	/* The shared-memory page, when the adapter gave one. */
+	struct shm shm;
+	bool has_shm;
+	struct cal_client *shm_head; /* clients in shm mode */
+	/* Wall ns between looks at the slots while idle (see cal_schedule). */
+	uint64_t shm_poll;
 };
+
+#define CAL_SHM_POLL_MIN 1000000ull     /* 1 ms */
+#define CAL_SHM_POLL_MAX 1000000000ull  /* 1 s */
 
 /* How far ahead of the pace limit a runner may go unasked (wall ns). */
 #define CAL_PACE_STEP 10000000ull
@@ -146,6 +168,13 @@ static void cal_send(struct cal *cal, struct cal_client *c,
 	for (i = 0; i < n; i++) {
 		if (msgs[i].op != UM_TIMETRAVEL_ACK)
 			msgs[i].seq = ++c->tx_seq;
+		if (msgs[i].op == UM_TIMETRAVEL_RUN && c->shm) {
+			/* The kernel does not ACK RUN in shm mode. */
+			if (c->ack_next == msgs[i].seq)
+				c->ack_next++;
+			else if (c->nskip < CAL_ACK_SKIP_MAX)
+				c->ack_skip[c->nskip++] = msgs[i].seq;
+		}
 		if (msgs[i].op < TT_OP_COUNT) {
 			c->tx[msgs[i].op]++;
 			cal->stats.sent[msgs[i].op]++;
@@ -217,10 +246,20 @@ static uint64_t cal_client_due(const struct cal *cal,
 	return c->state == CAL_CLIENT_HELD ? cal->clock : c->req;
 }
 
+/* The page's current_time: owned by a shared-memory runner while one
+ * runs, else the clock, which is what a waiting client may read as now. */
+static void cal_shm_publish(struct cal *cal)
+{
+	if (cal->has_shm && !(cal->runner && cal->runner->shm))
+		shm_set_time(&cal->shm, cal->clock);
+}
+
 static void cal_clock_to(struct cal *cal, uint64_t t)
 {
-	if (t > cal->clock)
+	if (t > cal->clock) {
 		cal->clock = t;
+		cal_shm_publish(cal);
+	}
 }
 
 /* The earliest until/ target still ahead of the clock. */
@@ -308,21 +347,49 @@ static uint64_t cal_to_client(const struct cal_client *c, uint64_t t)
 	return t > TT_TIME_MAX ? TT_TIME_MAX : t;
 }
 
+/* Name the runner on the page before it hears it runs: a kernel that
+ * sets the time while not named panics.  A message-mode runner gets slot
+ * 0, without TIME_SHARE, so shm clients send their REQUESTs as messages. */
+static void cal_shm_hand(struct cal *cal, struct cal_client *c, uint64_t t,
+			 uint64_t fu)
+{
+	if (!cal->has_shm)
+		return;
+	cal->shm_poll = CAL_SHM_POLL_MIN;
+	shm_set_free_until(&cal->shm, fu);
+	shm_set_time(&cal->shm, t);
+	shm_set_running(&cal->shm, c->slot);
+}
+
 static void cal_grant(struct cal *cal, struct cal_client *c)
 {
-	uint64_t t = c->req;
+	uint64_t t = c->req, fu;
 
-	cal->runner = c;
-	cal->stats.grants++;
 	if (c->state == CAL_CLIENT_HELD) {
 		struct um_timetravel_msg ack = {
 			.op = UM_TIMETRAVEL_ACK, .seq = c->start_seq,
 		};
 
-		/* A late joiner's time starts at 0: its offset. */
+		/* A slot freed before the previous grant: see shm_get. */
+		if (cal->has_shm && !c->slot)
+			c->slot = shm_get(&cal->shm, cal->stats.grants);
+		cal->runner = c;
+		cal->stats.grants++;
+		/* A late joiner's time starts at 0: its offset.  A shm client
+		 * takes current_time as its offset when it maps the page, so
+		 * that is the clock here too. */
 		heap_remove(&cal->held, &c->hn);
 		c->offset = c->given = cal->clock;
 		c->state = CAL_CLIENT_RUNNING;
+		fu = cal_free_until(cal);
+		if (c->slot) {
+			/* Message mode got no FREE_UNTIL here; shm mode
+			 * may run on up to the page's. */
+			c->fu = fu;
+			shm_slot_reset(&cal->shm, c->slot, c->id);
+			ack.time = c->slot;
+		}
+		cal_shm_hand(cal, c, cal->clock, fu);
 		cal_send(cal, c, &ack, 1, true);
 	} else {
 		struct um_timetravel_msg m[2] = {
@@ -330,16 +397,88 @@ static void cal_grant(struct cal *cal, struct cal_client *c)
 			{ .op = UM_TIMETRAVEL_RUN },
 		};
 
+		cal->runner = c;
+		cal->stats.grants++;
 		cal_queue_clear(cal, c);
 		cal_clock_to(cal, t);
 		if (t > c->given)
 			c->given = t;
 		c->state = CAL_CLIENT_RUNNING;
 		c->fu = cal_free_until(cal);
+		if (c->shm) {
+			/* It reads free_until off the page, and would take a
+			 * REQ_RUN left set as a request still pending. */
+			shm_slot_clear_request(&cal->shm, c->slot);
+			cal_shm_hand(cal, c, t, c->fu);
+			m[1].time = t - c->offset;
+			cal_send(cal, c, &m[1], 1, false);
+			return;
+		}
+		cal_shm_hand(cal, c, cal->clock, c->fu);
 		m[0].time = cal_to_client(c, c->fu);
 		m[1].time = t - c->offset;
 		cal_send(cal, c, m, 2, false);
 	}
+}
+
+/* A request read from c's slot: what a REQUEST message does, checked as
+ * garbage may be there.  Returns true if it changed c's request. */
+static bool cal_shm_take(struct cal *cal, struct cal_client *c)
+{
+	uint64_t t;
+
+	if (!shm_slot_request(&cal->shm, c->slot, &t))
+		return false;
+	if (t < c->offset || t < c->given)
+		return false; /* garbage, or half written: not a request yet */
+	if (t - c->offset >= TT_TIME_MAX || t >= TT_TIME_MAX)
+		t = CAL_TIME_NONE; /* "sleep forever" */
+	if (t == c->req)
+		return false;
+	if (t == CAL_TIME_NONE)
+		cal_queue_clear(cal, c);
+	else if (cal_queue_set(cal, c, t) < 0)
+		return false; /* no memory: looked at again next time */
+	c->shm_requests++;
+	cal->stats.shm_requests++;
+	if (cal->ops->event) {
+		struct um_timetravel_msg m = {
+			.op = UM_TIMETRAVEL_REQUEST,
+			.time = t == CAL_TIME_NONE ? UINT64_MAX : t - c->offset,
+		};
+		struct cal_event ev = { .client = c, .msg = &m, .shm = true };
+
+		cal->ops->event(cal->data, &ev);
+	}
+	return true;
+}
+
+/* Requests written into slots are seen only when we look: whenever
+ * nobody runs, before choosing who does (O(shm clients)). */
+static void cal_shm_scan(struct cal *cal)
+{
+	struct cal_client *c;
+
+	for (c = cal->shm_head; c; c = c->shm_next)
+		if (c->state == CAL_CLIENT_WAITING)
+			(void)cal_shm_take(cal, c);
+}
+
+/*
+ * Idle with shm clients waiting: a client that read running_id just before
+ * we named slot 0 may write its slot after our last look, and would send
+ * nothing.  Look again now and then (backing off) rather than hang.
+ */
+static uint64_t cal_shm_poll_at(struct cal *cal)
+{
+	uint64_t at;
+
+	if (!cal->shm_head || !cal->ops->now || !cal->ops->wake)
+		return CAL_TIME_NONE;
+	at = cal->ops->now(cal->data) + cal->shm_poll;
+	if (cal->shm_poll < CAL_SHM_POLL_MAX)
+		cal->shm_poll *= 2;
+	return at;
 }
 
 /* Decide what happens next; called after anything that may change it. */
@@ -349,9 +488,15 @@ static void cal_schedule(struct cal *cal)
 	uint64_t due, lim = CAL_TIME_NONE;
 
 	if (cal->runner || !cal->run) {
+		/* A shm runner reads free_until live: a new earlier request,
+		 * stop point or until/ reader takes effect at once. */
+		if (cal->runner && cal->runner->shm)
+			shm_lower_free_until(&cal->shm, cal_free_until(cal));
 		cal_wake(cal, CAL_TIME_NONE);
 		return;
 	}
+	if (cal->shm_head)
+		cal_shm_scan(cal);
 	c = cal_queue_top(cal);
 	due = c ? cal_client_due(cal, c) : CAL_TIME_NONE;
 	if (cal->stop_at != CAL_TIME_NONE && due >= cal->stop_at)
@@ -360,7 +505,7 @@ static void cal_schedule(struct cal *cal)
 		/* Idle: nothing to follow the wall with; start afresh when
 		 * someone asks, rather than in a burst. */
 		cal_pace_rebase(cal);
-		cal_wake(cal, CAL_TIME_NONE);
+		cal_wake(cal, cal_shm_poll_at(cal));
 		cal_changed(cal);
 		return;
 	}
@@ -440,7 +585,38 @@ struct cal *cal_new(const struct cal_config *cfg, const struct cal_ops *ops,
 	heap_init(&cal->held, cal_client_before_id);
 	heap_init(&cal->waiters, cal_waiter_before);
 	cal->wake_at = CAL_TIME_NONE;
+	cal->shm_poll = CAL_SHM_POLL_MIN;
 	return cal;
+}
+
+int cal_shm_attach(struct cal *cal, void *mem, size_t len)
+{
+	int r;
+
+	if (cal->has_shm)
+		return -EBUSY;
+	r = shm_init(&cal->shm, mem, len);
+	if (r < 0)
+		return r;
+	cal->has_shm = true;
+	shm_set_time(&cal->shm, cal->clock);
+	return 0;
+}
+
+void cal_shm_detach(struct cal *cal)
+{
+	struct cal_client *c;
+
+	if (!cal->has_shm)
+		return;
+	/* Clients keep their mode and offsets; only the page goes. */
+	for (c = cal->head; c; c = c->next) {
+		c->slot = 0;
+		c->shm_prev = c->shm_next = NULL;
+	}
+	cal->shm_head = NULL;
+	shm_release(&cal->shm);
+	cal->has_shm = false;
 }
 
 void cal_free(struct cal *cal)
@@ -453,6 +629,8 @@ void cal_free(struct cal *cal)
 	heap_release(&cal->queue);
 	heap_release(&cal->held);
 	heap_release(&cal->waiters);
+	if (cal->has_shm)
+		shm_release(&cal->shm);
 	for (c = cal->head; c; c = next) {
 		next = c->next;
 		free(c);
@@ -461,7 +639,22 @@ void cal_free(struct cal *cal)
 	free(cal);
 }
 
-uint64_t cal_clock(const struct cal *cal) { return cal->clock; }
+uint64_t cal_clock(struct cal *cal)
+{
+	struct cal_client *r = cal->runner;
+
+	/* A shm runner tells its progress only through the page; take it
+	 * within what it was granted, never backwards. */
+	if (r && r->shm && r->slot) {
+		uint64_t t = shm_time(&cal->shm);
+
+		if (t > cal->clock && t >= r->given && t <= r->fu) {
+			cal->clock = t;
+			r->given = t;
+		}
+	}
+	return cal->clock;
+}
 uint64_t cal_tod(const struct cal *cal) { return cal->tod; }
 void cal_set_tod(struct cal *cal, uint64_t tod) { cal->tod = tod; }
 bool cal_is_running(const struct cal *cal) { return cal->run; }
@@ -474,6 +667,9 @@ void cal_stats(const struct cal *cal, struct cal_stats *st)
 	*st = cal->stats;
 	st->clients_ever = cal->next_number - 1;
 	st->clients_now = cal->nclients;
+	st->shm_clients = 0;
+	for (const struct cal_client *c = cal->shm_head; c; c = c->shm_next)
+		st->shm_clients++;
 }
 
 int cal_set_pace(struct cal *cal, double pace)
@@ -500,8 +696,11 @@ void cal_waiter_add(struct cal *cal, struct cal_waiter *w, uint64_t t)
 	w->hn.idx = HEAP_NONE;
 	/* Without memory for the bound, the waiter is still answered, only
 	 * later in simulated time: not worth failing the read for. */
-	if (t > cal->clock)
+	if (t > cal->clock) {
 		(void)heap_insert(&cal->waiters, &w->hn);
+		if (cal->runner && cal->runner->shm) /* stops there */
+			shm_lower_free_until(&cal->shm, cal_free_until(cal));
+	}
 }
 
 void cal_waiter_remove(struct cal *cal, struct cal_waiter *w)
@@ -540,6 +739,7 @@ struct cal_client *cal_client_new(struct cal *cal, void *client_data,
 
 	if (!c)
 		return NULL;
+	c->cal = cal;
 	c->data = client_data;
 	c->number = cal->next_number++;
 	c->pid = pid;
@@ -593,6 +793,19 @@ void cal_client_free(struct cal *cal, struct cal_client *c)
 		*b = c->bucket_next;
 	}
 	cal->nclients--;
+	if (c->shm) {
+		if (c->shm_prev)
+			c->shm_prev->shm_next = c->shm_next;
+		else
+			cal->shm_head = c->shm_next;
+		if (c->shm_next)
+			c->shm_next->shm_prev = c->shm_prev;
+	}
+	if (c->slot) {
+		if (shm_running(&cal->shm) == c->slot)
+			shm_set_running(&cal->shm, 0);
+		shm_put(&cal->shm, c->slot, cal->stats.grants);
+	}
 	if (cal->runner == c)
 		cal->runner = NULL;
 	free(c);
@@ -679,18 +892,95 @@ static int cal_on_request(struct cal *cal, struct cal_client *c,
 		if (cal_queue_set(cal, c, t) < 0)
 			return cal_fail(why, "out of memory");
 	}
+	/* Its slot may still claim an older request: this one is newer. */
+	if (c->shm)
+		shm_slot_clear_request(&cal->shm, c->slot);
 	cal_ack(cal, c, m->seq, 0);
 	cal_schedule(cal);
 	return 0;
+}
+
+/* Step ack_next over the RUNs that get no ACK. */
+static void cal_ack_skip(struct cal_client *c)
+{
+	while (c->nskip && c->ack_skip[0] == c->ack_next) {
+		memmove(c->ack_skip, c->ack_skip + 1,
+			--c->nskip * sizeof(c->ack_skip[0]));
+		c->ack_next++;
+	}
 }
 
 static int cal_on_ack(struct cal_client *c, const struct um_timetravel_msg *m,
 		      const char **why)
 {
 	/* ACKs come in the order of our messages. */
+	cal_ack_skip(c);
 	if (c->tx_seq - (c->ack_next - 1) == 0 || m->seq != c->ack_next)
 		return cal_fail(why, "ACK with an unexpected seq");
 	c->ack_next++;
+	cal_ack_skip(c);
+	return 0;
+}
+
+/*
+ * A kernel that maps the page sets TIME_SHARE in its slot before it sends
+ * anything after START's ACK: its first message tells its mode for good.
+ * A slot left unused goes back (see shm_get for when it is handed out).
+ */
+static void cal_shm_decide(struct cal *cal, struct cal_client *c)
+{
+	c->mode_known = true;
+	if (!c->slot || !cal->has_shm)
+		return;
+	if (shm_slot_capa(&cal->shm, c->slot) & TT_SHM_CAP_TIME_SHARE) {
+		c->shm = true;
+		c->shm_next = cal->shm_head;
+		if (cal->shm_head)
+			cal->shm_head->shm_prev = c;
+		cal->shm_head = c;
+		return;
+	}
+	if (shm_running(&cal->shm) == c->slot)
+		shm_set_running(&cal->shm, 0);
+	shm_put(&cal->shm, c->slot, cal->stats.grants);
+	c->slot = 0;
+}
+
+/* A shm runner's WAIT: no ACK.  What it did shows on the page only. */
+static int cal_on_shm_wait(struct cal *cal, struct cal_client *c)
+{
+	uint64_t t = shm_time(&cal->shm), reach;
+
+	/* Named until the next grant, it could still write current_time. */
+	shm_set_running(&cal->shm, 0);
+	if (t >= c->given && t <= c->fu)
+		c->given = t;
+	c->state = CAL_CLIENT_WAITING;
+	cal->runner = NULL;
+	(void)cal_shm_take(cal, c);
+	/*
+	 * Unasked, it may have run on up to just below free_until (or its
+	 * request): nothing happens before that, so the clock may stand
+	 * there, and what waiting clients read as now must not be below
+	 * its time.  Never past anyone's pending request, though.
+	 */
+	reach = c->fu < shm_free_until(&cal->shm) ? c->fu :
+		shm_free_until(&cal->shm);
+	if (c->req < reach)
+		reach = c->req;
+	if (c->given > reach)
+		reach = c->given;
+	cal_shm_scan(cal);
+	{
+		struct cal_client *next = cal_queue_top(cal);
+
+		if (next && cal_client_due(cal, next) < reach)
+			reach = cal_client_due(cal, next);
+	}
+	if (reach != CAL_TIME_NONE)
+		cal_clock_to(cal, reach);
+	cal_shm_publish(cal);
+	cal_schedule(cal);
 	return 0;
 }
 
@@ -732,6 +1022,8 @@ int cal_client_input(struct cal *cal, struct cal_client *c,
 		return cal_fail(why, "message before START");
 	if (c->state == CAL_CLIENT_HELD)
 		return cal_fail(why, "message before START's ACK");
+	if (!c->mode_known)
+		cal_shm_decide(cal, c);
 
 	switch (m->op) {
 	case UM_TIMETRAVEL_ACK:
@@ -741,6 +1033,8 @@ int cal_client_input(struct cal *cal, struct cal_client *c,
 	case UM_TIMETRAVEL_WAIT:
 		if (c->state != CAL_CLIENT_RUNNING)
 			return cal_fail(why, "WAIT while not running");
+		if (c->shm)
+			return cal_on_shm_wait(cal, c);
 		c->state = CAL_CLIENT_WAITING;
 		cal->runner = NULL;
 		cal_ack(cal, c, m->seq, 0);
@@ -761,7 +1055,7 @@ int cal_client_input(struct cal *cal, struct cal_client *c,
 			if (t > c->given)
 				c->given = t;
 			if (t > cal->clock) {
-				cal->clock = t;
+				cal_clock_to(cal, t);
 				cal_changed(cal);
 			}
 		}
@@ -826,6 +1120,8 @@ void cal_client_set_frozen(struct cal *cal, struct cal_client *c, bool on)
 		uint64_t lost = cal->clock > since ? cal->clock - since : 0;
 
 		c->frozen = false;
+		if (c->slot)
+			lost = 0; /* its offset is fixed: see cal.h */
 		if (c->state != CAL_CLIENT_NEW && c->state != CAL_CLIENT_HELD) {
 			c->offset += lost;
 			c->given += lost;
@@ -903,7 +1199,24 @@ const char *cal_client_state_name(enum cal_client_state s)
 
 uint64_t cal_client_request(const struct cal_client *c)
 {
+	const struct cal *cal = c->cal;
+	uint64_t t;
+
+	/* A waiting shm client's newest request is in its slot, taken at
+	 * the next look; show it now if it passes the same checks. */
+	if (c->shm && cal->has_shm && c->state == CAL_CLIENT_WAITING &&
+	    shm_slot_request(&cal->shm, c->slot, &t) && t >= c->offset &&
+	    t >= c->given)
+		return t - c->offset >= TT_TIME_MAX || t >= TT_TIME_MAX ?
+		       CAL_TIME_NONE : t;
 	return c->req;
+}
+
+uint16_t cal_client_slot(const struct cal_client *c) { return c->slot; }
+bool cal_client_shm(const struct cal_client *c) { return c->shm; }
+uint64_t cal_client_shm_requests(const struct cal_client *c)
+{
+	return c->shm_requests;
 }
 
 pid_t cal_client_pid(const struct cal_client *c) { return c->pid; }

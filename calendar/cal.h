@@ -38,6 +38,7 @@ struct cal_event {
 	const struct um_timetravel_msg *msg; /* NULL: the client leaves */
 	bool out;       /* calendar -> client */
 	bool start_ack; /* out: the ACK that lets a held START run */
+	bool shm;       /* in: read from the client's slot, not a message */
 };
 
 /*
@@ -78,6 +79,8 @@ struct cal_stats {
 	uint64_t sent[TT_OP_COUNT];
 	uint64_t clients_ever;
 	unsigned int clients_now;
+	uint64_t shm_requests; /* requests read from slots */
+	unsigned int shm_clients; /* clients in shared-memory mode now */
 };
 
 struct cal_config {
@@ -95,7 +98,18 @@ struct cal *cal_new(const struct cal_config *cfg, const struct cal_ops *ops,
 /* Frees the calendar and every client still in it. */
 void cal_free(struct cal *cal);
 
-uint64_t cal_clock(const struct cal *cal);
+/*
+ * Shared-memory scheduling (Linux >= 6.11): mem is the page the adapter
+ * mapped (len bytes, zero-filled), borrowed until cal_shm_detach().  From
+ * then on START's ACK offers a slot.  -EINVAL for a page too small,
+ * -ENOMEM.
+ */
+int cal_shm_attach(struct cal *cal, void *mem, size_t len);
+/* Stop touching the page (clients keep the mode they have). */
+void cal_shm_detach(struct cal *cal);
+
+/* The clock; while a shared-memory client runs, read live off the page. */
+uint64_t cal_clock(struct cal *cal);
 uint64_t cal_tod(const struct cal *cal);
 void cal_set_tod(struct cal *cal, uint64_t tod);
 /* true: `running` (simulation may advance), false: `paused`. */
@@ -151,7 +165,9 @@ struct cal_client *cal_client_next(const struct cal *cal,
 struct cal_client *cal_client_find(const struct cal *cal, uint64_t number);
 
 /* Frozen: never given runtime, and holds nobody back; thawed, it runs
- * at its own requested time, its offset grown by the time it lost. */
+ * at its own requested time, its offset grown by the time it lost.  A
+ * shared-memory client took its offset once, from the page: thawed, it
+ * keeps it, and runs at its request even though the clock has passed it. */
 void cal_client_set_frozen(struct cal *cal, struct cal_client *c, bool on);
 bool cal_client_frozen(const struct cal_client *c);
 /* Ask the adapter to cut the client off; -ENOTSUP without a kick op. */
@@ -160,6 +176,11 @@ int cal_client_kick(struct cal *cal, struct cal_client *c);
  * spaces; -EINVAL otherwise.  Default "id-ID" (before START, "client-N"). */
 int cal_client_set_name(struct cal_client *c, const char *name, size_t len);
 const char *cal_client_name(const struct cal_client *c);
+/* Its slot on the shared page (0: none), and whether it uses it. */
+uint16_t cal_client_slot(const struct cal_client *c);
+bool cal_client_shm(const struct cal_client *c);
+/* Requests it wrote into its slot (and the calendar took). */
+uint64_t cal_client_shm_requests(const struct cal_client *c);
 /* Its time 0 on the calendar's clock. */
 uint64_t cal_client_offset(const struct cal_client *c);
 
@@ -168,7 +189,8 @@ uint64_t cal_client_number(const struct cal_client *c);
 bool cal_client_id(const struct cal_client *c, uint64_t *id);
 enum cal_client_state cal_client_state(const struct cal_client *c);
 const char *cal_client_state_name(enum cal_client_state s);
-/* The pending request on the calendar's clock, or CAL_TIME_NONE. */
+/* The pending request on the calendar's clock, or CAL_TIME_NONE; a
+ * waiting shared-memory client's is read from its slot. */
 uint64_t cal_client_request(const struct cal_client *c);
 pid_t cal_client_pid(const struct cal_client *c);
 void *cal_client_data(const struct cal_client *c);

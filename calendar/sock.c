@@ -13,6 +13,7 @@
 
 #include "frame.h"
 #include "log.h"
+#include "shm.h"
 #include "sock.h"
 
 /* A client that lets this much pile up unread is not reading: drop it. */
@@ -41,6 +42,11 @@ struct sock_server {
 	ev_timer listen_pause; /* out of resources: listen again later */
 	int fd;
 	int memfd; /* the zero page that declines shared memory */
+	/* The shared-memory scheduling page (-1/NULL: --no-shm).  We own
+	 * the mapping; the core borrows it between attach and detach. */
+	int shmfd;
+	void *shm;
+	size_t shm_len;
 	/* Held open so that, out of descriptors, we can still accept and
 	 * close a connection instead of spinning on it (see accept). */
 	int reserve_fd;
@@ -163,7 +169,12 @@ static bool sock_client_write(struct sock_server *s, struct sock_client *c)
 static void sock_send_start_ack(struct sock_client *c,
 				const struct um_timetravel_msg *m)
 {
-	int fds[TT_SHARED_MAX_FDS] = { c->srv->memfd, c->srv->memfd };
+	/* A client with a slot gets the page; the log descriptor, which
+	 * kernels close unused, is the harmless zero page. */
+	int fds[TT_SHARED_MAX_FDS] = {
+		c->cc && cal_client_slot(c->cc) ? c->srv->shmfd : c->srv->memfd,
+		c->srv->memfd,
+	};
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(fds))];
@@ -430,6 +441,39 @@ static bool sock_path_live(const struct sockaddr_un *sa)
 	return live;
 }
 
+/* The page is sized for the most clients we take, up front: a kernel
+ * maps its length once.  Untouched slots cost no memory. */
+static int sock_shm_open(struct sock_server *s)
+{
+	unsigned int max = s->max_clients ? s->max_clients : SHM_SLOTS_MAX;
+	int err;
+
+	s->shm_len = shm_size(shm_slots_for(max));
+	s->shmfd = memfd_create("ttfs-sched", MFD_CLOEXEC);
+	if (s->shmfd < 0 || ftruncate(s->shmfd, (off_t)s->shm_len) < 0)
+		return -errno;
+	s->shm = mmap(NULL, s->shm_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      s->shmfd, 0);
+	if (s->shm == MAP_FAILED) {
+		s->shm = NULL;
+		return -errno;
+	}
+	err = cal_shm_attach(s->cal, s->shm, s->shm_len);
+	return err;
+}
+
+static void sock_shm_close(struct sock_server *s)
+{
+	if (s->shm) {
+		cal_shm_detach(s->cal);
+		munmap(s->shm, s->shm_len);
+		s->shm = NULL;
+	}
+	if (s->shmfd >= 0)
+		close(s->shmfd);
+	s->shmfd = -1;
+}
+
 int sock_server_new(struct ev_loop *loop, struct cal *cal, const char *path,
 		    const struct sock_config *cfg, struct sock_server **out)
 {
@@ -455,7 +499,7 @@ int sock_server_new(struct ev_loop *loop, struct cal *cal, const char *path,
 		return -ENOMEM;
 	s->loop = loop;
 	s->cal = cal;
-	s->fd = s->memfd = -1;
+	s->fd = s->memfd = s->shmfd = -1;
 	s->max_clients = cfg->max_clients;
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	s->path = strdup(path);
@@ -463,6 +507,11 @@ int sock_server_new(struct ev_loop *loop, struct cal *cal, const char *path,
 	if (!s->path || s->memfd < 0 || ftruncate(s->memfd, TT_SHM_HDR_SIZE)) {
 		err = s->path ? -errno : -ENOMEM;
 		goto fail;
+	}
+	if (!cfg->no_shm) {
+		err = sock_shm_open(s);
+		if (err < 0)
+			goto fail;
 	}
 	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0) {
@@ -495,6 +544,7 @@ int sock_server_new(struct ev_loop *loop, struct cal *cal, const char *path,
 	*out = s;
 	return 0;
 fail:
+	sock_shm_close(s);
 	if (s->fd >= 0)
 		close(s->fd);
 	if (s->memfd >= 0)
@@ -519,6 +569,7 @@ void sock_server_free(struct sock_server *s)
 	}
 	ev_io_stop(s->loop, &s->listen_io);
 	ev_timer_stop(s->loop, &s->listen_pause);
+	sock_shm_close(s);
 	close(s->fd);
 	close(s->memfd);
 	if (s->reserve_fd >= 0)

@@ -9,6 +9,7 @@
 #define TTFS_SOCK_H
 
 #include <ev.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "cal.h"
@@ -19,6 +20,7 @@ struct sock_config {
 	mode_t mode;              /* the socket file's permissions */
 	gid_t gid;                /* its group, or (gid_t)-1 to leave it */
 	unsigned int max_clients; /* connections beyond are closed at once */
+	bool no_shm;              /* never offer the shared-memory page */
 };
 
 #define SOCK_DEFAULT_MAX_CLIENTS 100000u

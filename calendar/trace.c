@@ -90,7 +90,7 @@ static size_t trace_line(const struct trace_rec *r, char *line)
 		       "%" PRIu64 ".%09" PRIu64 " %" PRIu64 " %" PRIu64
 		       " %s %s %s %s seq=%" PRIu32 " time=%" PRIu64 "\n",
 		       r->wall_ns / 1000000000u, r->wall_ns % 1000000000u,
-		       r->clock, r->client, id, name, r->out ? "<-" : "->",
+		       r->clock, r->client, id, name, r->shm ? "=>" : r->out ? "<-" : "->",
 		       op, r->seq, r->time);
 	return len < 0 ? 0 : (size_t)len;
 }

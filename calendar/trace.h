@@ -9,7 +9,9 @@
  *
  * wall clock (s.ns), calendar clock (ns), client number, its ID ("-"
  * before START), its label, "->" client to calendar or "<-" calendar to
- * client, the op, the message's seq and time.  Pure: no I/O.
+ * client, or "=>" for a request the client wrote into its shared-memory
+ * slot (seq 0; time in its own time, as a REQUEST message's), the op, the
+ * message's seq and time.  Pure: no I/O.
  */
 #ifndef TTFS_TRACE_H
 #define TTFS_TRACE_H
@@ -29,6 +31,7 @@ struct trace_rec {
 	uint64_t id;      /* the client's ID from START, or TRACE_NO_ID */
 	char name[32];    /* the client's label, NUL-terminated */
 	bool out;         /* true: calendar -> client */
+	bool shm;         /* read from the client's slot, not a message */
 	uint32_t op, seq;
 	uint64_t time;
 };

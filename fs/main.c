@@ -74,6 +74,8 @@ static void usage(FILE *f)
 "  -m, --socket-mode MODE the socket's permissions, octal (default 0600)\n"
 "  -g, --socket-group GROUP  the socket's group (with --socket-mode 0660)\n"
 "      --max-clients N    connections beyond are closed (default 100000)\n"
+"      --no-shm           never offer Linux 6.11+ clients the shared-memory\n"
+"                         scheduling page: everyone uses messages\n"
 "      --pace RATIO       simulated per wall time: 0 as fast as possible\n"
 "                         (default), 1 real time, 10, 0.5, ...\n"
 "      --trace-records N  trace lines kept for slow readers (default 65536)\n"
@@ -117,6 +119,7 @@ static int opts_parse(int argc, char **argv, struct opts *o)
 		{ "pace", required_argument, NULL, 'P' },
 		{ "socket-group", required_argument, NULL, 'g' },
 		{ "max-clients", required_argument, NULL, 'M' },
+		{ "no-shm", no_argument, NULL, 'S' },
 		{ "trace-records", required_argument, NULL, 'R' },
 		{ "timeline-events", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
@@ -209,6 +212,9 @@ static int opts_parse(int argc, char **argv, struct opts *o)
 			}
 			break;
 		}
+		case 'S':
+			o->sock.no_shm = true;
+			break;
 		case 'M':
 			if (ttime_parse_u64(optarg, strlen(optarg), &v) < 0 ||
 			    v == 0 || v > 10000000) {

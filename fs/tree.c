@@ -338,9 +338,14 @@ static int tree_render_counters(const struct cal_client *c, char *buf,
 	const uint64_t *dirs[2] = { cal_client_received(c),
 				    cal_client_sent(c) };
 	const char *prefix[2] = { "rx", "tx" };
-	int len = 0;
+	int len;
 
-	for (int d = 0; d < 2; d++) {
+	/* The mode first: "shm" once it set TIME_SHARE in its slot. */
+	len = tree_print(buf, cap, 0, "mode %s\nslot %u\nshm.request %" PRIu64
+			 "\n", cal_client_shm(c) ? "shm" : "messages",
+			 (unsigned int)cal_client_slot(c),
+			 cal_client_shm_requests(c));
+	for (int d = 0; len >= 0 && d < 2; d++) {
 		for (uint32_t op = 0; op < TT_OP_COUNT; op++) {
 			len = tree_print(buf, cap, (size_t)len,
 					 "%s.%s %" PRIu64 "\n", prefix[d],
@@ -421,9 +426,12 @@ static int tree_render_stats(const struct tree *t, char *buf, size_t cap)
 			 "grants %" PRIu64 "\n"
 			 "clients_now %u\n"
 			 "clients_ever %" PRIu64 "\n"
+			 "clients_shm %u\n"
+			 "shm.request %" PRIu64 "\n"
 			 "ratio_total %.6g\n"
 			 "ratio_last_second %.6g\n",
 			 clock, st.grants, st.clients_now, st.clients_ever,
+			 st.shm_clients, st.shm_requests,
 			 tree_ratio(clock - t->born_clock, now - t->born_mono),
 			 old ? tree_ratio(clock - old->clock, now - old->wall) :
 			 tree_ratio(clock - t->born_clock, now - t->born_mono));
@@ -1522,6 +1530,7 @@ void tree_event(struct tree *t, const struct cal_event *ev)
 			.wall_ns = tree_wall_ns(), .clock = clock,
 			.client = number, .out = ev->out,
 			.op = m->op, .seq = m->seq, .time = m->time,
+			.shm = ev->shm,
 		};
 
 		if (!cal_client_id(c, &r.id))

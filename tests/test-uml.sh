@@ -1,15 +1,24 @@
 #!/bin/sh
 # End to end with real UML kernels: two instances boot under a paused
 # ttfs, `echo +5s > clock` advances them, `echo run > state` lets them
-# finish `sleep 10`, and their dates agree.
+# finish `sleep 10`, and their dates agree.  Each instance must be in the
+# scheduling mode its kernel and ttfs allow: shared memory for Linux >= 6.11
+# (no GET or UPDATE message, requests read from its slot), messages for
+# older kernels or under --no-shm.
 #
-#   test-uml.sh TTFS_BINARY KERNEL_VERSION
+#   test-uml.sh TTFS_BINARY VERSION1 [VERSION2 [TTFS_OPTION...]]
 #
-# The kernel is built (and cached) by scripts/build-uml.sh.
+# Instance 1 runs VERSION1, instance 2 VERSION2 (default: VERSION1): a
+# mixed pair is e.g. "6.1 6.12".  Kernels are built (and cached) by
+# scripts/build-uml.sh.
 set -eu
 
 ttfs=$1
-ver=$2
+ver1=$2
+ver2=${3:-$2}
+shift 2
+[ $# -eq 0 ] || shift
+ver="$ver1+$ver2${*:+ $*}"
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 
@@ -19,7 +28,13 @@ fail() {
 }
 
 [ -e /dev/fuse ] || { echo "SKIP: no /dev/fuse"; exit 77; }
-linux=$("$top/scripts/build-uml.sh" "$ver") || fail "cannot build UML $ver"
+linux1=$("$top/scripts/build-uml.sh" "$ver1") || fail "cannot build UML $ver1"
+linux2=$("$top/scripts/build-uml.sh" "$ver2") || fail "cannot build UML $ver2"
+# The mode each instance must end up in.
+want_mode() { # VERSION
+	case " $* " in *" --no-shm "*) echo messages; return ;; esac
+	case $1 in 6.1|6.1.*|5.*|4.*) echo messages ;; *) echo shm ;; esac
+}
 
 dir=$(mktemp -d /tmp/ttfs-uml.XXXXXX)
 mnt=$dir/mnt
@@ -35,10 +50,11 @@ trap cleanup EXIT
 
 # A known date at simulated time 0: 2023-11-14 22:13:20 UTC.
 tod_s=1700000000
-"$ttfs" --socket "$sock" --paused --tod "${tod_s}000000000" "$mnt" ||
+"$ttfs" --socket "$sock" --paused --tod "${tod_s}000000000" "$@" "$mnt" ||
 	fail "ttfs did not start"
 
 boot() { # ID
+	eval "linux=\$linux$1"
 	"$linux" mem=64M root=/dev/root rootfstype=hostfs rootflags=/ rw \
 		init="$here/uml-init.sh" "time-travel=ext:$1:$sock" \
 		con=null con0=null,fd:1 "out=$dir/out$1" nap=10 \
@@ -80,6 +96,26 @@ for c in "$mnt"/clients/*; do
 	req=$(cat "$c/next_request")
 	[ "$req" = none ] || [ "$req" -ge 5000000000 ] ||
 		fail "$c requests $req, behind the clock"
+done
+
+# The scheduling mode, from each client's counters (ID i is instance i).
+for c in "$mnt"/clients/*; do
+	i=$(cat "$c/id")
+	eval "v=\$ver$i"
+	want=$(want_mode "$v" "$@")
+	mode=$(sed -n 's/^mode //p' "$c/counters")
+	[ "$mode" = "$want" ] || fail "instance $i (linux $v) in mode $mode, not $want"
+	gets=$(sed -n 's/^rx.get //p' "$c/counters")
+	updates=$(sed -n 's/^rx.update //p' "$c/counters")
+	slotreq=$(sed -n 's/^shm.request //p' "$c/counters")
+	if [ "$want" = shm ]; then
+		[ "$gets" = 0 ] && [ "$updates" = 0 ] ||
+			fail "instance $i in shm mode sent $gets GET, $updates UPDATE"
+		[ "$slotreq" -gt 0 ] || fail "instance $i wrote no slot request"
+	else
+		[ "$slotreq" = 0 ] || fail "instance $i in message mode has slot requests"
+	fi
+	echo "instance $i (linux $v): mode $mode, $gets GET, $slotreq slot requests"
 done
 
 echo run > "$mnt/state"

@@ -42,7 +42,8 @@ class AckTest(TtfsTest):
         self.start_daemon('--tod', str(self.TOD))
         c = self.client()
         m = c.started(77)
-        self.assertEqual(m.time, 0, 'START\'s ACK time')
+        self.assertEqual(m.time, c.slot, 'START\'s ACK time: the slot')
+        self.assertEqual(c.slot, 1)
         self.assertEqual(c.get(), 0)
         self.assertEqual(c.expect(ACK, c.send(GET_TOD)).time, self.TOD)
         c.request(1 * S)                      # ACK time 0 checked inside
@@ -66,19 +67,35 @@ class AckTest(TtfsTest):
         self.start_daemon()
         c = self.client()
         m = c.started(1)
-        for fd in m.fds:
-            st = os.fstat(fd)
-            self.assertGreaterEqual(st.st_size, 4096)
-            hdr = os.pread(fd, 4, 0)
-            self.assertEqual(len(hdr), 4)
-            version = struct.unpack('<I', hdr)[0]
-            self.assertNotEqual(version, 2, 'shared memory version must '
-                                'not be 2 (ttfs does not implement it)')
+        # the page: version 2, its length, and room for our slot
+        version, length = struct.unpack('<II', os.pread(m.fds[0], 8, 0))
+        self.assertEqual(version, 2)
+        self.assertEqual(os.fstat(m.fds[0]).st_size, length)
+        self.assertGreaterEqual(c.slot, 1)
+        self.assertGreaterEqual(length, 4096 + 128 * (c.slot + 1))
+        # the log descriptor: a page that is not version 2
+        self.assertGreaterEqual(os.fstat(m.fds[1]).st_size, 4096)
+        self.assertNotEqual(struct.unpack('<I', os.pread(m.fds[1], 4, 0))[0],
+                            2)
         # the first descriptor is the memfd (a 6.11 kernel maps it)
         self.assertTrue(os.readlink('/proc/self/fd/%d' % m.fds[0])
                         .startswith('/memfd:'),
                         os.readlink('/proc/self/fd/%d' % m.fds[0]))
         # the client is usable afterwards
+        c.cycle(5)
+        c.expect_run(5)
+
+
+    def test_no_shm_declines(self):
+        """--no-shm: slot 0 and a page that is not version 2."""
+        self.start_daemon('--no-shm')
+        c = self.client()
+        m = c.started(1)
+        self.assertEqual(c.slot, 0)
+        for fd in m.fds:
+            self.assertGreaterEqual(os.fstat(fd).st_size, 4096)
+            self.assertNotEqual(struct.unpack('<I', os.pread(fd, 4, 0))[0],
+                                2)
         c.cycle(5)
         c.expect_run(5)
 
@@ -689,7 +706,7 @@ class FramingTest(TtfsTest):
         self.start_daemon()
         a, b = self.client('a'), self.client('b')
         self.trickle(a, pack(START, 500, 11))
-        a.expect(ACK, 500, 0)
+        a.expect(ACK, 500, 1)    # its slot
         self.held(b, 12)
         b.expect_nothing(0.05)
         self.trickle(a, pack(REQUEST, 501, 1 * S) + pack(GET, 502))
@@ -1006,7 +1023,7 @@ class StressTest(TtfsTest):
             c = cs[i]
             m = c.recv()
             if i in held:
-                self.assertEqual((m.op, m.seq, m.time),
+                self.assertEqual((m.op, m.seq, m.time >> 16),
                                  (ACK, c.start_seq, 0),
                                  '%s: expected START\'s ACK, got %s'
                                  % (c.name, fmt(m)))

@@ -266,6 +266,10 @@ class TreeTest(tt.TtfsTest):
         counters = self.read('clients', '1', 'counters')
         self.assertTrue(counters.endswith('\n'))
         lines = counters.splitlines()
+        # mode, slot and slot requests first, then the per-op counts
+        self.assertEqual(lines[:3], ['mode messages', 'slot 0',
+                                     'shm.request 0'])
+        lines = lines[3:]
         for line in lines:
             self.assertRegex(line, r'^(rx|tx)\.[a-z_]+ [0-9]+$')
         self.assertIn('rx.start 1', lines)

@@ -266,7 +266,12 @@ class Client:
         return self.start_seq
 
     def expect_start_ack(self, timeout=TIMEOUT):
-        m = self.expect_ack(self.start_seq, timeout=timeout)
+        # Its time carries our shared-memory slot in the low 16 bits.
+        m = self.expect(ACK, self.start_seq, None, timeout)
+        if m.time >> 16:
+            raise AssertionError('%s: START\'s ACK time %#x has bits above '
+                                 'the slot number' % (self.name, m.time))
+        self.slot = m.time & 0xffff
         if len(m.fds) != 2:
             raise AssertionError('%s: START\'s ACK carried %d descriptors, '
                                  'not 2' % (self.name, len(m.fds)))
