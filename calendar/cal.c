@@ -93,6 +93,7 @@ struct cal {
 	struct shm shm;
 	bool has_shm;
 	struct cal_client *shm_head; /* clients in shm mode */
+	bool shm_scanned; /* the slots were just read: cal_schedule need not */
 	/* Wall ns between looks at the slots while idle (see cal_schedule). */
 	uint64_t shm_poll;
 };
@@ -486,6 +487,9 @@ static void cal_schedule(struct cal *cal)
 {
 	struct cal_client *c;
 	uint64_t due, lim = CAL_TIME_NONE;
+	bool scanned = cal->shm_scanned;
+
+	cal->shm_scanned = false;
 
 	if (cal->runner || !cal->run) {
 		/* A shm runner reads free_until live: a new earlier request,
@@ -495,7 +499,7 @@ static void cal_schedule(struct cal *cal)
 		cal_wake(cal, CAL_TIME_NONE);
 		return;
 	}
-	if (cal->shm_head)
+	if (cal->shm_head && !scanned)
 		cal_shm_scan(cal);
 	c = cal_queue_top(cal);
 	due = c ? cal_client_due(cal, c) : CAL_TIME_NONE;
@@ -980,6 +984,7 @@ static int cal_on_shm_wait(struct cal *cal, struct cal_client *c)
 	if (reach != CAL_TIME_NONE)
 		cal_clock_to(cal, reach);
 	cal_shm_publish(cal);
+	cal->shm_scanned = true;
 	cal_schedule(cal);
 	return 0;
 }
