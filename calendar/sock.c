@@ -449,8 +449,11 @@ static int sock_shm_open(struct sock_server *s)
 	int err;
 
 	s->shm_len = shm_size(shm_slots_for(max));
-	s->shmfd = memfd_create("ttfs-sched", MFD_CLOEXEC);
-	if (s->shmfd < 0 || ftruncate(s->shmfd, (off_t)s->shm_len) < 0)
+	/* Fixed in size: a client that shrank it would SIGBUS us. */
+	s->shmfd = memfd_create("ttfs-sched", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (s->shmfd < 0 || ftruncate(s->shmfd, (off_t)s->shm_len) < 0 ||
+	    fcntl(s->shmfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+		  F_SEAL_SEAL) < 0)
 		return -errno;
 	s->shm = mmap(NULL, s->shm_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      s->shmfd, 0);
@@ -503,8 +506,13 @@ int sock_server_new(struct ev_loop *loop, struct cal *cal, const char *path,
 	s->max_clients = cfg->max_clients;
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	s->path = strdup(path);
-	s->memfd = memfd_create("ttfs-noshm", MFD_CLOEXEC);
-	if (!s->path || s->memfd < 0 || ftruncate(s->memfd, TT_SHM_HDR_SIZE)) {
+	/* Sealed read-only and fixed in size: every client gets it, and one
+	 * must not turn it into a version 2 page for the others (a kernel's
+	 * read-write mapping of it fails, and it falls back to messages). */
+	s->memfd = memfd_create("ttfs-noshm", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (!s->path || s->memfd < 0 || ftruncate(s->memfd, TT_SHM_HDR_SIZE) ||
+	    fcntl(s->memfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK |
+		  F_SEAL_GROW | F_SEAL_SEAL) < 0) {
 		err = s->path ? -errno : -ENOMEM;
 		goto fail;
 	}

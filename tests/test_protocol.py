@@ -77,6 +77,13 @@ class AckTest(TtfsTest):
         self.assertGreaterEqual(os.fstat(m.fds[1]).st_size, 4096)
         self.assertNotEqual(struct.unpack('<I', os.pread(m.fds[1], 4, 0))[0],
                             2)
+        # sealed: nobody can shrink the page under ttfs (SIGBUS), nor make
+        # the shared zero page look like a version 2 page to others
+        for fd in m.fds:
+            with self.assertRaises(PermissionError):
+                os.ftruncate(fd, 0)
+        with self.assertRaises(PermissionError):
+            os.pwrite(m.fds[1], struct.pack('<I', 2), 0)
         # the first descriptor is the memfd (a 6.11 kernel maps it)
         self.assertTrue(os.readlink('/proc/self/fd/%d' % m.fds[0])
                         .startswith('/memfd:'),
@@ -96,6 +103,8 @@ class AckTest(TtfsTest):
             self.assertGreaterEqual(os.fstat(fd).st_size, 4096)
             self.assertNotEqual(struct.unpack('<I', os.pread(fd, 4, 0))[0],
                                 2)
+            with self.assertRaises(PermissionError):
+                os.pwrite(fd, struct.pack('<I', 2), 0)
         c.cycle(5)
         c.expect_run(5)
 
