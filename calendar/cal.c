@@ -94,6 +94,11 @@ struct cal {
 	bool has_shm;
 	struct cal_client *shm_head; /* clients in shm mode */
 	bool shm_scanned; /* the slots were just read: cal_schedule need not */
+	/* Every slot request written since the last full look is at or above
+	 * this: one written below free_until lowers it, and we note
+	 * free_until at each WAIT and before each rewrite.  So while the next
+	 * request we know of is below it, there is nothing to look for. */
+	uint64_t shm_floor;
 	/* Wall ns between looks at the slots while idle (see cal_schedule). */
 	uint64_t shm_poll;
 };
@@ -354,9 +359,25 @@ static uint64_t cal_to_client(const struct cal_client *c, uint64_t t)
 static void cal_shm_hand(struct cal *cal, struct cal_client *c, uint64_t t,
 			 uint64_t fu)
 {
+	struct cal_client *next;
+	uint64_t prev;
+
 	if (!cal->has_shm)
 		return;
 	cal->shm_poll = CAL_SHM_POLL_MIN;
+	prev = shm_free_until(&cal->shm);
+	if (prev < cal->shm_floor)
+		cal->shm_floor = prev;
+	/*
+	 * Up to the next request exactly, the kernel's `time < free_until`
+	 * would make a shm runner ask for an event at that very time, and a
+	 * request written at it would not lower free_until: one past lets the
+	 * runner take it unasked (ties have no order anyway), and any slot
+	 * request written up to it shows in free_until (see shm_floor).
+	 */
+	next = c->shm ? cal_queue_top(cal) : NULL;
+	if (next && cal_client_due(cal, next) == fu && fu < TT_TIME_MAX)
+		fu++;
 	shm_set_free_until(&cal->shm, fu);
 	shm_set_time(&cal->shm, t);
 	shm_set_running(&cal->shm, c->slot);
@@ -463,6 +484,22 @@ static void cal_shm_scan(struct cal *cal)
 	for (c = cal->shm_head; c; c = c->shm_next)
 		if (c->state == CAL_CLIENT_WAITING)
 			(void)cal_shm_take(cal, c);
+	cal->shm_floor = CAL_TIME_NONE;
+}
+
+/* Look at the slots unless no request there can come before the next
+ * one we know of: with many clients that waiting quietly, most grants
+ * need no look (see shm_floor). */
+static void cal_shm_look(struct cal *cal)
+{
+	struct cal_client *next;
+
+	if (!cal->shm_head)
+		return;
+	next = cal_queue_top(cal);
+	if (next && cal_client_due(cal, next) < cal->shm_floor)
+		return;
+	cal_shm_scan(cal);
 }
 
 /*
@@ -499,8 +536,8 @@ static void cal_schedule(struct cal *cal)
 		cal_wake(cal, CAL_TIME_NONE);
 		return;
 	}
-	if (cal->shm_head && !scanned)
-		cal_shm_scan(cal);
+	if (!scanned)
+		cal_shm_look(cal);
 	c = cal_queue_top(cal);
 	due = c ? cal_client_due(cal, c) : CAL_TIME_NONE;
 	if (cal->stop_at != CAL_TIME_NONE && due >= cal->stop_at)
@@ -590,6 +627,7 @@ struct cal *cal_new(const struct cal_config *cfg, const struct cal_ops *ops,
 	heap_init(&cal->waiters, cal_waiter_before);
 	cal->wake_at = CAL_TIME_NONE;
 	cal->shm_poll = CAL_SHM_POLL_MIN;
+	cal->shm_floor = CAL_TIME_NONE;
 	return cal;
 }
 
@@ -953,10 +991,13 @@ static void cal_shm_decide(struct cal *cal, struct cal_client *c)
 /* A shm runner's WAIT: no ACK.  What it did shows on the page only. */
 static int cal_on_shm_wait(struct cal *cal, struct cal_client *c)
 {
-	uint64_t t = shm_time(&cal->shm), reach;
+	uint64_t t = shm_time(&cal->shm), pfu = shm_free_until(&cal->shm);
+	uint64_t reach;
 
 	/* Named until the next grant, it could still write current_time. */
 	shm_set_running(&cal->shm, 0);
+	if (pfu < cal->shm_floor)
+		cal->shm_floor = pfu;
 	if (t >= c->given && t <= c->fu)
 		c->given = t;
 	c->state = CAL_CLIENT_WAITING;
@@ -968,13 +1009,12 @@ static int cal_on_shm_wait(struct cal *cal, struct cal_client *c)
 	 * there, and what waiting clients read as now must not be below
 	 * its time.  Never past anyone's pending request, though.
 	 */
-	reach = c->fu < shm_free_until(&cal->shm) ? c->fu :
-		shm_free_until(&cal->shm);
+	reach = c->fu < pfu ? c->fu : pfu;
 	if (c->req < reach)
 		reach = c->req;
 	if (c->given > reach)
 		reach = c->given;
-	cal_shm_scan(cal);
+	cal_shm_look(cal);
 	{
 		struct cal_client *next = cal_queue_top(cal);
 

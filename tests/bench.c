@@ -3,7 +3,7 @@
  * bench.c: how fast ttfs hands out turns.
  *
  *   bench --ttfs PATH [--ttfs PATH...] [--clients N[,N...]] [--grants G]
- *         [--mode basic|free|both] [--monitor]
+ *         [--mode basic|free|shm|both|all[,...]] [--repeat R] [--monitor]
  *
  * For each N it starts ttfs (-f, a temporary socket and mount), connects
  * N fake clients from this one process, driven by one epoll, and counts
@@ -16,12 +16,30 @@
  * is the kernel's order with fewer syscalls.  "free" mode also honours FREE_UNTIL as the kernel does
  * (time_travel_ext_request): events before it are run without asking.
  *
+ * "shm" mode behaves as a Linux >= 6.11 kernel on the shared-memory page
+ * (arch/um/kernel/time.c): it reads START's ACK with recvmsg and its two
+ * descriptors, maps the page (version 2, len covering its slot), takes
+ * current_time as its offset and sets TIME_SHARE in its slot before it
+ * sends anything else.  On its turn it runs the events before the page's
+ * free_until (read live) without asking, then, as the running slot has
+ * TIME_SHARE, writes its request into its slot (REQ_RUN, req_time, and
+ * lowers free_until), sends WAIT and expects no ACK; a RUN clears REQ_RUN
+ * and gets no ACK.  If the running slot lacks TIME_SHARE it sends REQUEST
+ * and waits for the ACK, as the kernel does.  One map of the page serves
+ * all clients (the kernel maps it once per instance; the cost is set-up).
+ *
+ * Modes run alternately for each N (--repeat R: R rounds of every mode
+ * and binary), so a disturbance of the machine hits all alike, and with
+ * shm and basic both measured each binary gets a line shm/basic.
+ *
  * Beside each row it measures the floor: the median wall time of one
  * 16-byte request/ACK round trip between two processes over a Unix
- * socketpair.  A grant needs 2 round trips on its critical path (REQUEST
- * and its ACK, WAIT and its ACK, the next RUN riding on the WAIT's ACK
- * turn), so ratio = us per grant / (2 * floor) says how much of a grant
- * is ttfs and the fake clients rather than the kernel's socket path.
+ * socketpair.  A grant needs 2 round trips on its critical path in message
+ * modes (REQUEST and its ACK, WAIT and its ACK, the next RUN riding on the
+ * WAIT's ACK turn) and 1 in shm mode (WAIT, then the next RUN: the
+ * request is in the slot, nothing is ACKed), so ratio = us per grant /
+ * (rt * floor) says how much of a grant is ttfs and the fake clients
+ * rather than the kernel's socket path.
  *
  * --monitor: each N runs alone, with `cat clock` in a tight loop, with
  * `ls clients/` in a tight loop, and with `cat /etc/hostname` in a tight
@@ -39,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -55,10 +74,12 @@
 #define FLOOR_SAMPLES 20000
 #define FLOOR_WARM 2000
 
-enum mode { MODE_BASIC, MODE_FREE };
+enum mode { MODE_BASIC, MODE_FREE, MODE_SHM, MODE_COUNT };
 enum monitor { MON_NONE, MON_CLOCK, MON_LS, MON_CONTROL, MON_COUNT };
 
-static const char *const mode_names[] = { "basic", "free" };
+static const char *const mode_names[] = { "basic", "free", "shm" };
+/* Round trips per grant on the critical path. */
+static const int mode_rt[] = { 2, 2, 1 };
 static const char *const mon_names[] = {
 	"none", "cat clock", "ls clients/", "cat (control)",
 };
@@ -76,11 +97,18 @@ struct client {
 	bool fu_valid;
 	unsigned char in[64];
 	size_t in_len;
+	/* shm mode: the page, once START's ACK gave it */
+	bool shm;
+	uint16_t slot;
+	uint64_t offset;    /* current_time when it mapped the page */
+	struct tt_shm_hdr *hdr;
+	struct tt_shm_slot *sl;
 };
 
 struct result {
 	double grants_per_s, us_per_grant, floor_us, events_per_grant;
 	double rss_mib, cpu_us_per_grant;
+	unsigned int shm_clients; /* that got and use the page */
 	bool ok;
 };
 
@@ -356,7 +384,16 @@ struct run {
 	unsigned int n;
 	enum mode mode;
 	uint64_t grants, events;
+	/* shm mode: the page, mapped once */
+	void *map;
+	size_t map_len;
+	dev_t map_dev;
+	ino_t map_ino;
+	unsigned int shm_clients;
 };
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
 /* Send m and wait for its ACK, as the kernel's time_travel_ext_req does:
  * a blocking read of one message.  Only the runner asks anything, so
@@ -382,7 +419,9 @@ static void client_turn(struct run *r, struct client *c,
 	uint64_t next = c->now + c->period;
 
 	r->events++;
-	if (r->mode == MODE_FREE) {
+	/* A shm client without the page falls back to messages as the
+	 * kernel does, FREE_UNTIL included. */
+	if (r->mode != MODE_BASIC) {
 		/* time_travel_ext_request: no message for an event the
 		 * calendar already let us run to. */
 		while (c->fu_valid && next < c->free_until) {
@@ -405,6 +444,146 @@ static void client_turn(struct run *r, struct client *c,
 	c->state = C_RUN;
 }
 
+/* time_travel_setup_shm: map the page (once for all clients), check it,
+ * take the offset, claim TIME_SHARE.  Else the client stays on messages. */
+static void client_setup_shm(struct run *r, struct client *c, int fd,
+			     uint16_t slot)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return;
+	if (!r->map || st.st_dev != r->map_dev || st.st_ino != r->map_ino) {
+		struct tt_shm_hdr *h;
+		uint32_t len;
+		void *m;
+
+		if (r->map)
+			return; /* a second page: not something ttfs does */
+		h = mmap(NULL, TT_SHM_HDR_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, fd, 0);
+		if (h == MAP_FAILED)
+			return;
+		len = LOAD(&h->len);
+		if (LOAD(&h->version) != TT_SHM_VERSION ||
+		    len < TT_SHM_HDR_SIZE + TT_SHM_SLOT_SIZE) {
+			munmap(h, TT_SHM_HDR_SIZE);
+			return;
+		}
+		munmap(h, TT_SHM_HDR_SIZE);
+		m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED)
+			return;
+		r->map = m;
+		r->map_len = len;
+		r->map_dev = st.st_dev;
+		r->map_ino = st.st_ino;
+	}
+	if ((size_t)TT_SHM_HDR_SIZE + ((size_t)slot + 1) * TT_SHM_SLOT_SIZE >
+	    r->map_len)
+		return;
+	c->hdr = r->map;
+	c->sl = (struct tt_shm_slot *)((unsigned char *)r->map +
+				       TT_SHM_HDR_SIZE +
+				       (size_t)slot * TT_SHM_SLOT_SIZE);
+	c->slot = slot;
+	c->offset = LOAD(&c->hdr->current_time);
+	__atomic_or_fetch(&c->sl->capa, TT_SHM_CAP_TIME_SHARE,
+			  __ATOMIC_ACQ_REL);
+	c->shm = true;
+	r->shm_clients++;
+}
+
+/* START's ACK in shm mode: recvmsg with room for the descriptors, as
+ * the kernel's os_rcv_fd_msg; both are closed once the page is mapped. */
+static bool client_start_ack_shm(struct run *r, struct client *c)
+{
+	int fds[TT_SHARED_MAX_FDS] = { -1, -1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(fds))];
+	} ctl;
+	struct um_timetravel_msg m;
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return false;
+	if (n != (ssize_t)sizeof(m) || m.op != UM_TIMETRAVEL_ACK ||
+	    m.seq != c->seq) {
+		fprintf(stderr, "bench: bad START ACK\n");
+		exit(1);
+	}
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_RIGHTS) {
+			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			if (k > TT_SHARED_MAX_FDS)
+				k = TT_SHARED_MAX_FDS;
+			memcpy(fds, CMSG_DATA(cm), k * sizeof(int));
+		}
+	if (fds[TT_SHARED_MEMFD] >= 0)
+		client_setup_shm(r, c, fds[TT_SHARED_MEMFD],
+				 (uint16_t)(m.time & TT_START_ACK_ID));
+	for (unsigned int i = 0; i < TT_SHARED_MAX_FDS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return true;
+}
+
+/* A shm client's turn: time_travel_ext_request against the page's
+ * free_until (read live), then time_travel_ext_update_request into its
+ * slot while a TIME_SHARE slot runs (else a REQUEST message), then
+ * time_travel_ext_wait: WAIT, no ACK. */
+static void client_turn_shm(struct run *r, struct client *c)
+{
+	uint64_t next = c->now + c->period;
+	struct um_timetravel_msg m;
+	uint16_t rid;
+
+	r->events++;
+	/* Unsigned, as the kernel computes it. */
+	while (next < LOAD(&c->hdr->free_until) - c->offset) {
+		c->now = next;
+		next += c->period;
+		r->events++;
+	}
+	rid = LOAD(&c->hdr->running_id);
+	if ((size_t)TT_SHM_HDR_SIZE + ((size_t)rid + 1) * TT_SHM_SLOT_SIZE <=
+	    r->map_len &&
+	    (LOAD(&((struct tt_shm_slot *)((unsigned char *)r->map +
+		  TT_SHM_HDR_SIZE + (size_t)rid * TT_SHM_SLOT_SIZE))->capa) &
+	     TT_SHM_CAP_TIME_SHARE)) {
+		uint64_t t = next + c->offset, fu;
+
+		__atomic_or_fetch(&c->sl->flags, TT_SHM_FLAGS_REQ_RUN,
+				  __ATOMIC_ACQ_REL);
+		STORE(&c->sl->req_time, t);
+		/* The kernel's plain compare and store. */
+		fu = LOAD(&c->hdr->free_until);
+		if (t < fu)
+			STORE(&c->hdr->free_until, t);
+	} else {
+		m = (struct um_timetravel_msg){
+			.op = UM_TIMETRAVEL_REQUEST, .seq = ++c->seq,
+			.time = next,
+		};
+		client_req(c, &m, 1);
+	}
+	m = (struct um_timetravel_msg){
+		.op = UM_TIMETRAVEL_WAIT, .seq = ++c->seq, .time = (uint64_t)-1,
+	};
+	client_send(c, &m, 1);
+	c->state = C_RUN;
+}
+
 static void client_msg(struct run *r, struct client *c,
 		       const struct um_timetravel_msg *m,
 		       struct um_timetravel_msg *acks, unsigned int *n_acks)
@@ -419,9 +598,15 @@ static void client_msg(struct run *r, struct client *c,
 		}
 		c->now = 0;
 		c->fu_valid = false;
-		client_turn(r, c, acks, 0);
+		if (c->shm)
+			client_turn_shm(r, c);
+		else
+			client_turn(r, c, acks, 0);
 		return;
 	case UM_TIMETRAVEL_FREE_UNTIL:
+		/* The kernel ignores it (but ACKs it) on the page. */
+		if (c->shm)
+			break;
 		c->free_until = m->time;
 		c->fu_valid = true;
 		break;
@@ -431,6 +616,15 @@ static void client_msg(struct run *r, struct client *c,
 			exit(1);
 		}
 		c->now = m->time;
+		if (c->shm) {
+			/* No request now it runs; no ACK. */
+			__atomic_and_fetch(&c->sl->flags,
+					   ~TT_SHM_FLAGS_REQ_RUN,
+					   __ATOMIC_ACQ_REL);
+			r->grants++;
+			client_turn_shm(r, c);
+			return;
+		}
 		break;
 	default:
 		break;
@@ -452,6 +646,17 @@ static void client_input(struct run *r, struct client *c)
 	size_t off = 0;
 	ssize_t n;
 
+	if (r->mode == MODE_SHM && c->state == C_START_ACK) {
+		/* Nothing else comes before START's ACK is answered. */
+		if (!client_start_ack_shm(r, c))
+			return;
+		c->now = 0;
+		if (c->shm)
+			client_turn_shm(r, c);
+		else
+			client_turn(r, c, acks, 0);
+		return;
+	}
 	n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len,
 		 MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -549,8 +754,11 @@ static struct result bench_one(const char *ttfs, unsigned int n,
 	}
 	monitor_stop(monpid);
 	res.rss_mib = daemon_rss(&d);
+	res.shm_clients = r.shm_clients;
 	for (i = 0; i < n; i++)
 		close(r.cl[i].fd);
+	if (r.map)
+		munmap(r.map, r.map_len);
 	close(ep);
 	free(r.cl);
 	daemon_stop(&d);
@@ -565,21 +773,26 @@ static int cmp_rate(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The run of median rate among reps runs of each binary, the binaries
- * taking turns so that a disturbance of the machine hits all alike. */
+/* The run of median rate among reps runs of each mode and binary, modes
+ * and binaries taking turns so that a disturbance of the machine hits all
+ * alike. */
 static void bench_rows(const char *const *bins, unsigned int nbins,
-		       unsigned int reps, unsigned int n, enum mode mode,
-		       uint64_t grants, enum monitor mon, struct result *out)
+		       unsigned int reps, unsigned int n, const bool *modes,
+		       uint64_t grants, enum monitor mon,
+		       struct result out[MODE_COUNT][MAX_BINS])
 {
-	struct result r[MAX_BINS][MAX_REPS];
+	static struct result r[MODE_COUNT][MAX_BINS][MAX_REPS];
 
 	for (unsigned int k = 0; k < reps; k++)
-		for (unsigned int b = 0; b < nbins; b++)
-			r[b][k] = bench_one(bins[b], n, mode, grants, mon);
-	for (unsigned int b = 0; b < nbins; b++) {
-		qsort(r[b], reps, sizeof(r[b][0]), cmp_rate);
-		out[b] = r[b][reps / 2];
-	}
+		for (unsigned int m = 0; m < MODE_COUNT; m++)
+			for (unsigned int b = 0; modes[m] && b < nbins; b++)
+				r[m][b][k] = bench_one(bins[b], n, m, grants,
+						       mon);
+	for (unsigned int m = 0; m < MODE_COUNT; m++)
+		for (unsigned int b = 0; modes[m] && b < nbins; b++) {
+			qsort(r[m][b], reps, sizeof(r[m][b][0]), cmp_rate);
+			out[m][b] = r[m][b][reps / 2];
+		}
 }
 
 static unsigned int parse_list(const char *s, unsigned int *v)
@@ -606,9 +819,34 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: bench --ttfs PATH [--ttfs PATH...] "
 		"[--clients N[,N...]] [--grants G]\n"
-		"             [--mode basic|free|both] [--monitor] "
-		"[--repeat R]\n");
+		"             [--mode basic|free|shm|both|all[,...]] "
+		"[--monitor] [--repeat R]\n");
 	exit(2);
+}
+
+/* --mode: a comma list of basic, free, shm; both = basic,free; all. */
+static void parse_modes(const char *s, bool *modes)
+{
+	char buf[64], *tok, *save = NULL;
+
+	if (strlen(s) >= sizeof(buf))
+		usage();
+	strcpy(buf, s);
+	memset(modes, 0, MODE_COUNT * sizeof(*modes));
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		bool all = !strcmp(tok, "all"), both = !strcmp(tok, "both");
+		bool known = all || both;
+
+		for (unsigned int m = 0; m < MODE_COUNT; m++)
+			if (!strcmp(tok, mode_names[m]) || all ||
+			    (both && m != MODE_SHM)) {
+				modes[m] = true;
+				known = true;
+			}
+		if (!known)
+			usage();
+	}
 }
 
 int main(int argc, char **argv)
@@ -625,9 +863,9 @@ int main(int argc, char **argv)
 	const char *bins[MAX_BINS];
 	unsigned int ns[MAX_NS] = { 2, 10, 100, 1000, 10000 };
 	unsigned int nn = 5, nbins = 0, reps = 1, b, i;
-	struct result res[MAX_BINS];
+	static struct result res[MODE_COUNT][MAX_BINS];
 	uint64_t grants = 100000;
-	bool modes[2] = { true, true }, monitor = false;
+	bool modes[MODE_COUNT] = { true, true, true }, monitor = false;
 	double rate10[MAX_BINS] = { 0 }, ratebig[MAX_BINS] = { 0 };
 	unsigned int big[MAX_BINS] = { 0 };
 	int c;
@@ -648,12 +886,7 @@ int main(int argc, char **argv)
 				usage();
 			break;
 		case 'm':
-			modes[MODE_BASIC] = !strcmp(optarg, "basic") ||
-					    !strcmp(optarg, "both");
-			modes[MODE_FREE] = !strcmp(optarg, "free") ||
-					   !strcmp(optarg, "both");
-			if (!modes[MODE_BASIC] && !modes[MODE_FREE])
-				usage();
+			parse_modes(optarg, modes);
 			break;
 		case 'M':
 			monitor = true;
@@ -676,34 +909,58 @@ int main(int argc, char **argv)
 	for (b = 0; b < nbins; b++)
 		printf("ttfs #%u: %s\n", b, bins[b]);
 	printf("%llu grants measured per run, after a warm-up of 3N + 2000; "
-	       "each row the median of %u runs\n"
+	       "each row the median of %u runs, modes alternating\n"
 	       "rt = round trips per grant on the critical path; "
-	       "ratio = us/grant / (rt * floor)\n\n",
+	       "ratio = us/grant / (rt * floor);\n"
+	       "x basic = grants/s / basic's grants/s at the same N; "
+	       "shm = clients on the page\n\n",
 	       (unsigned long long)grants, reps);
 
 	if (!monitor) {
-		printf("bin %6s %-5s %10s %8s %7s %3s %6s %8s %8s %8s\n",
-		       "N", "mode", "grants/s", "us/grant", "floor", "rt",
-		       "ratio", "ev/grant", "RSS MiB", "cpu us/g");
+		double shm_ratio[MAX_NS][MAX_BINS] = { { 0 } };
+
+		printf("bin %6s %-5s %10s %8s %7s %3s %6s %8s %8s %8s %7s "
+		       "%6s\n", "N", "mode", "grants/s", "us/grant", "floor",
+		       "rt", "ratio", "ev/grant", "RSS MiB", "cpu us/g",
+		       "x basic", "shm");
 		for (i = 0; i < nn; i++) {
-			for (unsigned int m = 0; m < 2; m++) {
+			bench_rows(bins, nbins, reps, ns[i], modes, grants,
+				   MON_NONE, res);
+			for (unsigned int m = 0; m < MODE_COUNT; m++) {
 				if (!modes[m])
 					continue;
-				bench_rows(bins, nbins, reps, ns[i], m, grants,
-					   MON_NONE, res);
 				for (b = 0; b < nbins; b++) {
-					struct result r = res[b];
+					struct result r = res[m][b];
+					double base = modes[MODE_BASIC] ?
+						res[MODE_BASIC][b].grants_per_s
+						: 0;
+					char xb[16] = "-";
+
+					if (base > 0)
+						snprintf(xb, sizeof(xb), "%.2f",
+							 r.grants_per_s / base);
 
 					printf("#%-2u %6u %-5s %10.0f %8.2f "
 					       "%7.2f %3d %6.2f %8.2f %8.1f "
-					       "%8.2f%s\n", b, ns[i],
+					       "%8.2f %7s %6u%s\n", b, ns[i],
 					       mode_names[m], r.grants_per_s,
-					       r.us_per_grant, r.floor_us, 2,
-					       r.us_per_grant /
-					       (2 * r.floor_us),
+					       r.us_per_grant, r.floor_us,
+					       mode_rt[m], r.us_per_grant /
+					       (mode_rt[m] * r.floor_us),
 					       r.events_per_grant, r.rss_mib,
-					       r.cpu_us_per_grant,
+					       r.cpu_us_per_grant, xb,
+					       r.shm_clients,
 					       r.ok ? "" : " (stalled)");
+					if (m == MODE_SHM && base > 0)
+						shm_ratio[i][b] =
+							r.grants_per_s / base;
+					if (m == MODE_SHM &&
+					    r.shm_clients != ns[i])
+						printf("    (only %u of %u clients "
+						       "on the page: ttfs "
+						       "--no-shm or too old?)"
+						       "\n", r.shm_clients,
+						       ns[i]);
 					if (m != MODE_BASIC)
 						continue;
 					if (ns[i] == 10)
@@ -720,19 +977,28 @@ int main(int argc, char **argv)
 				printf("#%u: basic rate at N=%u / at N=10: "
 				       "%.2f\n", b, big[b],
 				       ratebig[b] / rate10[b]);
+		for (b = 0; b < nbins; b++) {
+			if (!modes[MODE_SHM] || !modes[MODE_BASIC])
+				break;
+			printf("#%u: shm / basic grants/s:", b);
+			for (i = 0; i < nn; i++)
+				printf(" N=%u %.2f", ns[i], shm_ratio[i][b]);
+			printf("\n");
+		}
 		return 0;
 	}
 
 	printf("bin %6s %-12s %10s %8s %7s %8s\n", "N", "monitor",
 	       "grants/s", "us/grant", "floor", "vs none");
 	for (i = 0; i < nn; i++) {
+		static const bool basic_only[MODE_COUNT] = { true };
 		double base[MAX_BINS] = { 0 };
 
 		for (unsigned int mon = 0; mon < MON_COUNT; mon++) {
-			bench_rows(bins, nbins, reps, ns[i], MODE_BASIC,
+			bench_rows(bins, nbins, reps, ns[i], basic_only,
 				   grants, mon, res);
 			for (b = 0; b < nbins; b++) {
-				struct result r = res[b];
+				struct result r = res[MODE_BASIC][b];
 
 				if (mon == MON_NONE)
 					base[b] = r.grants_per_s;
