@@ -99,6 +99,8 @@ struct cal {
 	 * free_until at each WAIT and before each rewrite.  So while the next
 	 * request we know of is below it, there is nothing to look for. */
 	uint64_t shm_floor;
+	uint64_t shm_fu_written; /* free_until as we last wrote it */
+	unsigned int shm_skipped; /* looks skipped since the last full one */
 	/* Wall ns between looks at the slots while idle (see cal_schedule). */
 	uint64_t shm_poll;
 };
@@ -252,11 +254,20 @@ static uint64_t cal_client_due(const struct cal *cal,
 	return c->state == CAL_CLIENT_HELD ? cal->clock : c->req;
 }
 
+/* A runner that may be using the page: in shm mode, or with a slot and
+ * no message yet to tell (a kernel maps the page before it sends one). */
+static bool cal_page_runner(const struct cal *cal)
+{
+	const struct cal_client *r = cal->runner;
+
+	return r && r->slot && (r->shm || !r->mode_known);
+}
+
 /* The page's current_time: owned by a shared-memory runner while one
  * runs, else the clock, which is what a waiting client may read as now. */
 static void cal_shm_publish(struct cal *cal)
 {
-	if (cal->has_shm && !(cal->runner && cal->runner->shm))
+	if (cal->has_shm && !cal_page_runner(cal))
 		shm_set_time(&cal->shm, cal->clock);
 }
 
@@ -344,7 +355,8 @@ static uint64_t cal_free_until(struct cal *cal)
 		if (lim < fu)
 			fu = lim;
 	}
-	return fu;
+	/* What a kernel may be told (the page has no offset to cap it). */
+	return fu > TT_TIME_MAX ? TT_TIME_MAX : fu;
 }
 
 static uint64_t cal_to_client(const struct cal_client *c, uint64_t t)
@@ -368,6 +380,8 @@ static void cal_shm_hand(struct cal *cal, struct cal_client *c, uint64_t t,
 	prev = shm_free_until(&cal->shm);
 	if (prev < cal->shm_floor)
 		cal->shm_floor = prev;
+	if (prev > cal->shm_fu_written)
+		cal->shm_floor = 0; /* raised: only garbage does that; look */
 	/*
 	 * Up to the next request exactly, the kernel's `time < free_until`
 	 * would make a shm runner ask for an event at that very time, and a
@@ -378,6 +392,7 @@ static void cal_shm_hand(struct cal *cal, struct cal_client *c, uint64_t t,
 	next = c->shm ? cal_queue_top(cal) : NULL;
 	if (next && cal_client_due(cal, next) == fu && fu < TT_TIME_MAX)
 		fu++;
+	cal->shm_fu_written = fu;
 	shm_set_free_until(&cal->shm, fu);
 	shm_set_time(&cal->shm, t);
 	shm_set_running(&cal->shm, c->slot);
@@ -430,7 +445,8 @@ static void cal_grant(struct cal *cal, struct cal_client *c)
 		if (c->shm) {
 			/* It reads free_until off the page, and would take a
 			 * REQ_RUN left set as a request still pending. */
-			shm_slot_clear_request(&cal->shm, c->slot);
+			if (cal->has_shm)
+				shm_slot_clear_request(&cal->shm, c->slot);
 			cal_shm_hand(cal, c, t, c->fu);
 			m[1].time = t - c->offset;
 			cal_send(cal, c, &m[1], 1, false);
@@ -497,8 +513,13 @@ static void cal_shm_look(struct cal *cal)
 	if (!cal->shm_head)
 		return;
 	next = cal_queue_top(cal);
-	if (next && cal_client_due(cal, next) < cal->shm_floor)
+	/* A full look at least every 64 grants all the same: a client that
+	 * put free_until back after another lowered it hides that request
+	 * from the floor, for that long at most. */
+	if (next && cal_client_due(cal, next) < cal->shm_floor &&
+	    ++cal->shm_skipped < 64)
 		return;
+	cal->shm_skipped = 0;
 	cal_shm_scan(cal);
 }
 
@@ -531,7 +552,7 @@ static void cal_schedule(struct cal *cal)
 	if (cal->runner || !cal->run) {
 		/* A shm runner reads free_until live: a new earlier request,
 		 * stop point or until/ reader takes effect at once. */
-		if (cal->runner && cal->runner->shm)
+		if (cal_page_runner(cal))
 			shm_lower_free_until(&cal->shm, cal_free_until(cal));
 		cal_wake(cal, CAL_TIME_NONE);
 		return;
@@ -539,6 +560,12 @@ static void cal_schedule(struct cal *cal)
 	if (!scanned)
 		cal_shm_look(cal);
 	c = cal_queue_top(cal);
+	/* A RUN must carry the newest request: a shm client's slot may say
+	 * otherwise than we saw (a request hidden from the look by a
+	 * scribbled free_until).  Take it, and choose again. */
+	for (int i = 0; i < 4 && c && c->shm && cal->has_shm &&
+	     c->state == CAL_CLIENT_WAITING && cal_shm_take(cal, c); i++)
+		c = cal_queue_top(cal);
 	due = c ? cal_client_due(cal, c) : CAL_TIME_NONE;
 	if (cal->stop_at != CAL_TIME_NONE && due >= cal->stop_at)
 		due = cal->stop_at; /* a jump to the stop point */
@@ -687,12 +714,13 @@ uint64_t cal_clock(struct cal *cal)
 
 	/* A shm runner tells its progress only through the page; take it
 	 * within what it was granted, never backwards. */
-	if (r && r->shm && r->slot) {
+	if (cal_page_runner(cal)) {
 		uint64_t t = shm_time(&cal->shm);
 
-		if (t > cal->clock && t >= r->given && t <= r->fu) {
-			cal->clock = t;
-			r->given = t;
+		if (t >= r->given && t <= r->fu && t <= TT_TIME_MAX) {
+			r->given = t; /* its own time, even behind the clock */
+			if (t > cal->clock)
+				cal->clock = t;
 		}
 	}
 	return cal->clock;
@@ -740,7 +768,7 @@ void cal_waiter_add(struct cal *cal, struct cal_waiter *w, uint64_t t)
 	 * later in simulated time: not worth failing the read for. */
 	if (t > cal->clock) {
 		(void)heap_insert(&cal->waiters, &w->hn);
-		if (cal->runner && cal->runner->shm) /* stops there */
+		if (cal_page_runner(cal)) /* stops there */
 			shm_lower_free_until(&cal->shm, cal_free_until(cal));
 	}
 }
@@ -763,7 +791,7 @@ void cal_set_run(struct cal *cal, bool run)
 
 int cal_advance(struct cal *cal, uint64_t t)
 {
-	if (t < cal->clock || t > TT_TIME_MAX)
+	if (t < cal_clock(cal) || t > TT_TIME_MAX)
 		return -EINVAL;
 	if (!cal->run)
 		cal_pace_rebase(cal);
@@ -935,7 +963,7 @@ static int cal_on_request(struct cal *cal, struct cal_client *c,
 			return cal_fail(why, "out of memory");
 	}
 	/* Its slot may still claim an older request: this one is newer. */
-	if (c->shm)
+	if (c->shm && cal->has_shm)
 		shm_slot_clear_request(&cal->shm, c->slot);
 	cal_ack(cal, c, m->seq, 0);
 	cal_schedule(cal);
@@ -991,13 +1019,23 @@ static void cal_shm_decide(struct cal *cal, struct cal_client *c)
 /* A shm runner's WAIT: no ACK.  What it did shows on the page only. */
 static int cal_on_shm_wait(struct cal *cal, struct cal_client *c)
 {
-	uint64_t t = shm_time(&cal->shm), pfu = shm_free_until(&cal->shm);
-	uint64_t reach;
+	uint64_t t, pfu, reach;
+
+	if (!cal->has_shm) { /* the page is gone (detached at exit) */
+		c->state = CAL_CLIENT_WAITING;
+		cal->runner = NULL;
+		cal_schedule(cal);
+		return 0;
+	}
+	t = shm_time(&cal->shm);
+	pfu = shm_free_until(&cal->shm);
 
 	/* Named until the next grant, it could still write current_time. */
 	shm_set_running(&cal->shm, 0);
 	if (pfu < cal->shm_floor)
 		cal->shm_floor = pfu;
+	if (pfu > cal->shm_fu_written)
+		cal->shm_floor = 0; /* raised: only garbage does that; look */
 	if (t >= c->given && t <= c->fu)
 		c->given = t;
 	c->state = CAL_CLIENT_WAITING;
@@ -1086,6 +1124,9 @@ int cal_client_input(struct cal *cal, struct cal_client *c,
 		cal_schedule(cal);
 		return 0;
 	case UM_TIMETRAVEL_GET:
+		(void)cal_clock(cal); /* a shm runner's progress counts */
+		if (c->shm && cal->has_shm && c->state == CAL_CLIENT_WAITING)
+			(void)cal_shm_take(cal, c); /* not past its slot's */
 		cal_ack(cal, c, m->seq, cal_to_client(c, cal_client_now(cal, c)));
 		return 0;
 	case UM_TIMETRAVEL_UPDATE:
@@ -1107,7 +1148,7 @@ int cal_client_input(struct cal *cal, struct cal_client *c,
 		cal_ack(cal, c, m->seq, 0);
 		return 0;
 	case UM_TIMETRAVEL_GET_TOD:
-		cal_ack(cal, c, m->seq, cal->tod + cal->clock);
+		cal_ack(cal, c, m->seq, cal->tod + cal_clock(cal));
 		return 0;
 	case TT_OP_BROADCAST:
 		return cal_on_broadcast(cal, c, m);

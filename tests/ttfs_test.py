@@ -7,13 +7,15 @@ from their own directory: the runner main() (BUILD_DIR from argv, exit 77
 without /dev/fuse, the unittest run and its summary line), the fixture
 TtfsTest (a ttfs per test, in the foreground on a fresh temporary mount
 point and socket, unmounted even when the test fails), fake UML clients
-(Client), wait_for, message packing, and children that block on the mount
-in place of the test (child(), INTERRUPTIBLE).  Standard library only.
+(Client; ShmClient and ShmPage for the shared-memory page), wait_for,
+message packing, and children that block on the mount in place of the
+test (child(), INTERRUPTIBLE).  Standard library only.
 """
 
 import array
 import collections
 import itertools
+import mmap
 import os
 import select
 import shutil
@@ -325,6 +327,270 @@ class Client:
             except OSError:
                 pass
         self.all_fds = []
+
+
+# --- the shared-memory scheduling page (Linux >= 6.11, version 2) ---
+
+SHM_VERSION = 2
+SHM_HDR_SIZE = 4096
+SHM_SLOT_SIZE = 128
+TIME_SHARE = 0x1        # slot capa
+REQ_RUN = 0x1           # slot flags
+TIME_MAX = 2**63 - 2    # the largest time ttfs sends (below S64_MAX)
+# byte offsets: header, then each slot's fields
+HDR_VERSION, HDR_LEN, HDR_FREE_UNTIL, HDR_CURRENT_TIME, HDR_RUNNING_ID, \
+    HDR_MAX_CLIENTS = 0, 4, 8, 16, 24, 26
+SLOT_CAPA, SLOT_FLAGS, SLOT_REQ_TIME, SLOT_NAME = 0, 4, 8, 16
+
+
+class ShmPage:
+    """A mapping of the page; every load and store is one aligned access
+    (memoryview casts), so ttfs never sees one of ours half written."""
+
+    def __init__(self, fd, length):
+        self.mm = mmap.mmap(fd, length, mmap.MAP_SHARED,
+                            mmap.PROT_READ | mmap.PROT_WRITE)
+        self.len = length
+        self.mv = memoryview(self.mm)
+        self.v = {2: self.mv.cast('H'), 4: self.mv.cast('I'),
+                  8: self.mv.cast('Q')}
+
+    def load(self, off, size):
+        return self.v[size][off // size]
+
+    def store(self, off, size, value):
+        self.v[size][off // size] = value & ((1 << (8 * size)) - 1)
+
+    def close(self):
+        if self.mm is None:
+            return
+        for v in self.v.values():
+            v.release()
+        self.mv.release()
+        self.mm.close()
+        self.mm = None
+
+    # the header
+    version = property(lambda s: s.load(HDR_VERSION, 4))
+    length = property(lambda s: s.load(HDR_LEN, 4))
+    free_until = property(lambda s: s.load(HDR_FREE_UNTIL, 8))
+    current_time = property(lambda s: s.load(HDR_CURRENT_TIME, 8))
+    running_id = property(lambda s: s.load(HDR_RUNNING_ID, 2))
+    max_clients = property(lambda s: s.load(HDR_MAX_CLIENTS, 2))
+
+    def slots(self):
+        return (self.len - SHM_HDR_SIZE) // SHM_SLOT_SIZE
+
+    def slot_off(self, slot, field=0):
+        return SHM_HDR_SIZE + slot * SHM_SLOT_SIZE + field
+
+    def capa(self, slot):
+        return self.load(self.slot_off(slot, SLOT_CAPA), 4)
+
+    def flags(self, slot):
+        return self.load(self.slot_off(slot, SLOT_FLAGS), 4)
+
+    def req_time(self, slot):
+        return self.load(self.slot_off(slot, SLOT_REQ_TIME), 8)
+
+    def name(self, slot):
+        return self.load(self.slot_off(slot, SLOT_NAME), 8)
+
+    def write(self, off, data):
+        """Raw bytes (for scribbling)."""
+        self.mm[off:off + len(data)] = data
+
+
+def map_shm_page(fd):
+    """Map the page like a kernel: the header first, then len bytes.
+    Returns the ShmPage, or None when it cannot be mapped read-write or is
+    not a version 2 page."""
+    size = os.fstat(fd).st_size
+    if size < SHM_HDR_SIZE:
+        return None
+    try:
+        hdr = ShmPage(fd, SHM_HDR_SIZE)
+    except OSError:
+        return None     # e.g. a write-sealed memfd: the kernel declines
+    try:
+        version, length = hdr.version, hdr.length
+    finally:
+        hdr.close()
+    if version != SHM_VERSION:
+        return None
+    if length < SHM_HDR_SIZE or length > size:
+        raise AssertionError('page len %d, but the memfd has %d bytes'
+                             % (length, size))
+    return ShmPage(fd, length)
+
+
+class ShmClient(Client):
+    """A fake Linux >= 6.11 client (arch/um/kernel/time.c): it maps the
+    page from START's ACK and, if it is version 2 with room for its slot,
+    takes current_time as its offset and sets TIME_SHARE in its slot
+    before it sends anything else.  Then, as the kernel does: a request
+    goes into the slot when the slot named by running_id has TIME_SHARE,
+    else into a REQUEST message; WAIT gets no ACK; RUN comes alone and is
+    not ACKed; the time is read from and written to current_time.
+
+    Times in and out are the client's own, as in the kernel.  share=False:
+    it never sets TIME_SHARE (as a 6.1 kernel).  Checks the kernel would
+    panic or BUG on raise AssertionError.  In message mode (no page) it
+    behaves as Client.
+    """
+
+    def __init__(self, path, name, share=True):
+        super().__init__(path, name)
+        self.share = share
+        self.page = None
+        self.offset = 0
+        self.now = 0          # the kernel's time_travel_time
+
+    @property
+    def shm(self):
+        return self.page is not None
+
+    def expect_start_ack(self, timeout=TIMEOUT):
+        m = super().expect_start_ack(timeout)
+        self.start_ack = m
+        if self.share:
+            self.setup_shm(m.fds[0])
+        return m
+
+    def setup_shm(self, fd):
+        """time_travel_setup_shm(); True if it took the page."""
+        page = map_shm_page(fd)
+        if page is None:
+            return False
+        if page.len < SHM_HDR_SIZE + SHM_SLOT_SIZE * (self.slot + 1):
+            page.close()
+            return False
+        self.page = page
+        self.offset = page.current_time
+        self.page_store_slot(SLOT_CAPA, 4, page.capa(self.slot) | TIME_SHARE)
+        return True
+
+    def page_store_slot(self, field, size, value):
+        self.page.store(self.page.slot_off(self.slot, field), size, value)
+
+    # --- the page, as the kernel uses it ---
+
+    def runner_shares(self):
+        """Does the slot named by running_id have TIME_SHARE?"""
+        rid = self.page.running_id
+        if rid >= self.page.slots():
+            raise AssertionError('%s: running_id %d beyond the page (%d '
+                                 'slots)' % (self.name, rid,
+                                             self.page.slots()))
+        return bool(self.page.capa(rid) & TIME_SHARE)
+
+    def slot_request(self, t):
+        """Write a request (own time) into our slot, as the kernel does:
+        REQ_RUN, req_time in calendar time, free_until lowered."""
+        ct = t + self.offset
+        self.page_store_slot(SLOT_FLAGS, 4,
+                             self.page.flags(self.slot) | REQ_RUN)
+        self.page_store_slot(SLOT_REQ_TIME, 8, ct)
+        if ct < self.page.free_until:
+            self.page.store(HDR_FREE_UNTIL, 8, ct)
+
+    def request(self, t):
+        """time_travel_ext_update_request(t): 'shm' if it went into the
+        slot, 'msg' if it went as a REQUEST (ACKed)."""
+        if self.shm and self.runner_shares():
+            self.slot_request(t)
+            return 'shm'
+        super().request(t)
+        return 'msg'
+
+    def wait(self):
+        """WAIT: ACKed in message mode only."""
+        if self.shm:
+            self.send(WAIT, 2**64 - 1)
+        else:
+            super().wait()
+
+    def cycle(self, t):
+        how = self.request(t)
+        self.wait()
+        return how
+
+    def expect_run(self, t, fu=None, timeout=TIMEOUT, ack=True):
+        """Shared memory: RUN(t) alone, not ACKed; running_id names us and
+        current_time is t (calendar time) when it comes.  Clears REQ_RUN.
+        Messages: Client.expect_run.  Returns the message (shm) or
+        FREE_UNTIL's time."""
+        if not self.shm:
+            fu_t = super().expect_run(t, fu, timeout, ack)
+            self.now = t
+            return fu_t
+        m = self.recv(timeout)
+        if m.op != RUN:
+            raise AssertionError('%s: expected RUN(time=%d) alone (shared '
+                                 'memory: no FREE_UNTIL), got %s'
+                                 % (self.name, t, fmt(m)))
+        if m.time < self.now:
+            raise AssertionError('%s: RUN %d goes back in time (we are at '
+                                 '%d)' % (self.name, m.time, self.now))
+        if m.time != t:
+            raise AssertionError('%s: RUN time %d, expected %d'
+                                 % (self.name, m.time, t))
+        if self.page.running_id != self.slot:
+            raise AssertionError('%s: RUN came while running_id is %d, not '
+                                 'our slot %d' % (self.name,
+                                                  self.page.running_id,
+                                                  self.slot))
+        if self.page.current_time != t + self.offset:
+            raise AssertionError('%s: RUN(%d) came with current_time %d, '
+                                 'not %d' % (self.name, t,
+                                             self.page.current_time,
+                                             t + self.offset))
+        self.on_run(m)
+        return m
+
+    def on_run(self, m):
+        """What the kernel does on RUN in shm mode."""
+        self.now = m.time
+        self.page_store_slot(SLOT_FLAGS, 4,
+                             self.page.flags(self.slot) & ~REQ_RUN)
+
+    def get_time(self):
+        """time_travel_ext_get_time(): current_time - offset, or GET."""
+        if not self.shm:
+            t = self.get()
+        else:
+            t = self.page.current_time - self.offset
+        if t < self.now:
+            raise AssertionError('%s: time goes backwards %d -> %d'
+                                 % (self.name, self.now, t))
+        self.now = t
+        return t
+
+    def set_time(self, t):
+        """Run on to own time t and propagate it: current_time (only as the
+        runner), or UPDATE."""
+        if t < self.now:
+            raise AssertionError('%s: set_time(%d) behind %d'
+                                 % (self.name, t, self.now))
+        self.now = t
+        if not self.shm:
+            self.update(t)
+            return
+        if self.page.running_id != self.slot:
+            raise AssertionError('%s: setting time while not running '
+                                 '(running_id %d, our slot %d)'
+                                 % (self.name, self.page.running_id,
+                                    self.slot))
+        self.page.store(HDR_CURRENT_TIME, 8, t + self.offset)
+
+    def free_until(self):
+        """The page's free_until, in our own time."""
+        return self.page.free_until - self.offset
+
+    def close(self):
+        if self.page is not None:
+            self.page.close()
+        super().close()
 
 
 # The start of a child script (python3 -c) whose blocking call SIGUSR1

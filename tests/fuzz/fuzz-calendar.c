@@ -17,9 +17,22 @@
  * violation prints what broke and aborts.  FUZZ_VERBOSE=1 in the
  * environment prints the script as it runs.
  *
+ * Shared memory (Linux >= 6.11): with bit 0 of the header's last byte,
+ * a zero-filled page is attached (cal_shm_attach), and the clients named
+ * in its high nibble act as 6.12 kernels: on START's ACK they map the
+ * page and set TIME_SHARE in their slot, then write their requests into
+ * the slot while running_id names a TIME_SHARE slot, write current_time
+ * while they run, send WAIT without an ACK and do not ACK RUN.  ACT_POKE
+ * writes junk anywhere in the page (any client may), ACT_KSHM writes a
+ * request into a slot whatever running_id says (a kernel that read it
+ * just before it changed).  RUNs must still carry exactly a request the
+ * client made (or a value that junk put into its own slot), and never go
+ * backwards.
+ *
  * Script layout (see tests/fuzz/trace2seed.py, which writes the same):
  *   header: flags (bit 0 paused, bits 1-2 expect), quantum index,
- *           tod byte, reserved
+ *           tod byte, shm (bit 0 attach a page, bits 1-3 its slots from
+ *           shm_slots_table, bits 4-7 which clients are 6.12 kernels)
  *   ops:    ACT_* below; times are read by rd_time (a mode byte, then
  *           the bytes that mode needs).
  */
@@ -35,10 +48,14 @@
 #include "cal.h"
 #include "frame.h"
 #include "proto.h"
+#include "shm.h"
 
 #define NSLOT 4
 #define NWAITER 4
 #define OUTBOX 256
+#define NHIST 16   /* req_time values a slot held, per client */
+#define NOUTQ 128  /* messages a client has not ACKed yet */
+#define NPAGE 64   /* most page slots */
 
 enum {
 	ACT_CONNECT = 0,
@@ -62,7 +79,9 @@ enum {
 	ACT_ROUND = 18,    /* n, seed: n well-behaved steps of all clients */
 	ACT_EXACT = 19,    /* op u8, seq u32 le, time u64 le: exact message */
 	ACT_ADVANCE_ABS = 20, /* time: cal_advance(time) */
-	ACT_COUNT = 21,
+	ACT_POKE = 21,     /* field byte, then what it needs: junk in the page */
+	ACT_KSHM = 22,     /* time: a request into its slot, unasked */
+	ACT_COUNT = 23,
 };
 
 struct slot {
@@ -79,13 +98,33 @@ struct slot {
 	uint32_t start_seq;
 	uint32_t tx_seq;    /* last non-ACK seq the calendar sent */
 	uint32_t acked;     /* last seq we ACKed */
+	/* Seqs from the oldest not ACKed on: does each need an ACK (a RUN
+	 * to a shm client does not)?  Leading ones that do not are gone. */
+	uint32_t q_base;
+	unsigned int q_n;
+	bool q_need[NOUTQ];
+	bool ack_wild;      /* too many RUNs between: the core lost count */
 	bool req_valid;
 	uint64_t req;       /* last REQUEST, client time */
+	/* Last REQUEST message since its RUN: what the core holds for a
+	 * running client (a shm runner's slot is read at its WAIT only). */
+	bool mreq_valid;
+	uint64_t mreq;
 	uint64_t told;      /* the latest time it was told (RUN, GET) */
 	uint64_t own;       /* its own time: told, or reported by UPDATE */
 	bool fu_valid;
 	uint64_t fu;        /* last FREE_UNTIL, client time */
 	bool wild;          /* it misbehaved in ways UML does not */
+
+	/* Shared memory. */
+	bool k612;          /* maps the page on START's ACK */
+	bool decided;       /* its first message after START's ACK went */
+	bool shm;           /* the core put it in shm mode */
+	uint16_t ps;        /* its page slot (0: none) */
+	uint64_t off;       /* its time 0, on the calendar's clock */
+	bool junked;        /* junk went into its slot */
+	uint64_t hist[NHIST]; /* its requests, and its slot's values */
+	unsigned int nhist;
 
 	/* The input being handled now. */
 	bool in_input;
@@ -123,6 +162,16 @@ static struct {
 	unsigned int bcast_count;
 	const uint8_t *p, *end;
 	uint32_t rng;
+	/* The shared page, if attached. */
+	bool shm;
+	unsigned char *mem;
+	size_t mem_len;
+	unsigned int nps;   /* its slots, slot 0 included */
+	bool freed[NPAGE];  /* a slot given back, at grant count freed_at */
+	uint64_t freed_at[NPAGE];
+	uint8_t k612_mask;  /* which client slots are 6.12 kernels */
+	bool rid_junk;      /* running_id was junked */
+	bool ct_junk;       /* current_time was junked */
 } F;
 
 static bool verbose;
@@ -182,6 +231,95 @@ static uint32_t rnd(void)
 	return F.rng >> 8;
 }
 
+/* ---- the shared page, as clients see it ---- */
+
+static struct tt_shm_hdr *pg(void)
+{
+	return (struct tt_shm_hdr *)F.mem;
+}
+
+static struct tt_shm_slot *pslot(unsigned int i)
+{
+	return (struct tt_shm_slot *)(F.mem + TT_SHM_HDR_SIZE +
+				      (size_t)i * TT_SHM_SLOT_SIZE);
+}
+
+static uint64_t grants(void)
+{
+	struct cal_stats st;
+
+	cal_stats(F.cal, &st);
+	return st.grants;
+}
+
+/* A request it made, or a value its slot's req_time held (calendar
+ * time): once junk hit its slot, any of them may be taken as its
+ * request. */
+static void hist_add(struct slot *s, uint64_t t)
+{
+	s->hist[s->nhist++ % NHIST] = t;
+}
+
+static bool hist_has(const struct slot *s, uint64_t t)
+{
+	unsigned int i, n = s->nhist < NHIST ? s->nhist : NHIST;
+
+	for (i = 0; i < n; i++)
+		if (s->hist[i] == t)
+			return true;
+	return s->nhist > NHIST; /* lost track */
+}
+
+/* ---- what each client must ACK ---- */
+
+static void q_trim(struct slot *s)
+{
+	while (s->q_n && !s->q_need[0]) {
+		memmove(s->q_need, s->q_need + 1, --s->q_n);
+		s->q_base++;
+	}
+}
+
+static void q_push(struct slot *s, uint32_t seq, bool need)
+{
+	unsigned int i, skips = 0;
+
+	if (s->q_n == 0)
+		s->q_base = seq;
+	if (s->q_n == NOUTQ) {
+		s->ack_wild = true;
+		return;
+	}
+	s->q_need[s->q_n++] = need;
+	q_trim(s);
+	/* The core keeps up to 8 RUNs it will not get an ACK for while an
+	 * older ACK is due (CAL_ACK_SKIP_MAX); a kernel never gets near. */
+	for (i = 0; i < s->q_n; i++)
+		skips += !s->q_need[i];
+	if (skips > 8)
+		s->ack_wild = true;
+}
+
+static bool q_due(const struct slot *s)
+{
+	return s->q_n > 0;
+}
+
+/* The seq its next ACK must carry. */
+static uint32_t q_next(const struct slot *s)
+{
+	return s->q_n ? s->q_base : s->tx_seq + 1;
+}
+
+static void q_pop(struct slot *s)
+{
+	if (!s->q_n)
+		return;
+	memmove(s->q_need, s->q_need + 1, --s->q_n);
+	s->q_base++;
+	q_trim(s);
+}
+
 /* ---- the calendar's side ---- */
 
 static struct slot *slot_of(void *client_data)
@@ -230,6 +368,42 @@ static void on_send(void *client_data, const struct um_timetravel_msg *msgs,
 		s->told = s->own = 0;
 		s->fu_valid = false;
 		s->req_valid = false;
+		s->mreq_valid = false;
+		s->off = cal_client_offset(s->cc);
+		s->decided = s->shm = s->junked = false;
+		s->nhist = 0;
+		/* Its slot, in the low 16 bits: its own, and named running
+		 * on the page, which shows the clock: its time 0. */
+		s->ps = (uint16_t)(m->time & TT_START_ACK_ID);
+		INV(m->time == s->ps);
+		INV(s->ps == cal_client_slot(s->cc));
+		if (!F.shm)
+			INV(s->ps == 0);
+		if (F.shm) {
+			INV(s->ps < F.nps);
+			INV(pg()->running_id == s->ps);
+			INV(pg()->current_time == s->off);
+			INV(pslot(0)->capa == 0);
+		}
+		if (s->ps) {
+			int k;
+
+			INV(pslot(s->ps)->capa == 0);
+			INV(pslot(s->ps)->flags == 0);
+			INV(pslot(s->ps)->req_time == 0);
+			/* Nobody else has it, and a slot given back comes
+			 * back only after a later grant named someone. */
+			for (k = 0; k < NSLOT; k++)
+				INV(&F.s[k] == s || !F.s[k].alive ||
+				    F.s[k].ps != s->ps);
+			if (F.freed[s->ps])
+				INV(grants() - 1 > F.freed_at[s->ps]);
+			F.freed[s->ps] = false;
+			/* time_travel_setup_shm() */
+			if (s->k612 && pg()->version == TT_SHM_VERSION &&
+			    pg()->len >= shm_size(s->ps + 1u))
+				pslot(s->ps)->capa |= TT_SHM_CAP_TIME_SHARE;
+		}
 		if (s->in_input) {
 			s->in_msgs++;
 		}
@@ -259,13 +433,17 @@ static void on_send(void *client_data, const struct um_timetravel_msg *msgs,
 				/* The answer becomes its time: never
 				 * backwards. */
 				INV(m->time >= s->told);
-				INV(m->time >= s->own);
+				/* (A shm runner that followed junk in
+				 * free_until went past what it was given.) */
+				if (!(s->shm && F.wild))
+					INV(m->time >= s->own);
 				INV(m->time <= TT_TIME_MAX);
 				/* Never past its own pending request, which
 				 * its RUN must carry (corpus regress-get-*),
-				 * unless its own UPDATE went past it. */
+				 * unless its own UPDATE went past it (or junk
+				 * in its slot made another request). */
 				INV(!s->req_valid || m->time <= s->req ||
-				    m->time <= s->own);
+				    m->time <= s->own || s->junked);
 				s->told = s->own = m->time;
 			} else if (s->in_op == UM_TIMETRAVEL_GET_TOD) {
 				INV(m->time == cal_tod(F.cal) +
@@ -278,8 +456,11 @@ static void on_send(void *client_data, const struct um_timetravel_msg *msgs,
 		/* Its own numbering: one more each. */
 		INV(m->seq == s->tx_seq + 1);
 		s->tx_seq = m->seq;
+		q_push(s, m->seq, !(s->shm && m->op == UM_TIMETRAVEL_RUN));
 		switch (m->op) {
 		case UM_TIMETRAVEL_FREE_UNTIL:
+			/* A shm client reads free_until off the page. */
+			INV(!s->shm);
 			INV(m->time <= TT_TIME_MAX);
 			/* Only with a RUN, just after it. */
 			INV(i + 1 < n && msgs[i + 1].op == UM_TIMETRAVEL_RUN);
@@ -287,15 +468,24 @@ static void on_send(void *client_data, const struct um_timetravel_msg *msgs,
 			s->fu = m->time;
 			break;
 		case UM_TIMETRAVEL_RUN: {
-			uint64_t fu_cal, off = cal_client_offset(s->cc);
+			uint64_t fu_cal, fu, off = cal_client_offset(s->cc);
 			int k;
 
 			INV(m->time <= TT_TIME_MAX);
+			/* A shm client's time base is fixed (a message
+			 * client's moves on thaw). */
+			if (s->shm)
+				INV(off == s->off);
 			/* Only to a client that waits, once. */
 			INV(s->waiting && !s->running);
-			/* Exactly what it asked for. */
-			INV(s->req_valid);
-			INV(m->time == s->req);
+			/* Exactly what it asked for (or what junk wrote
+			 * into its own slot). */
+			if (s->junked && hist_has(s, m->time + off)) {
+				/* a value its slot held */
+			} else {
+				INV(s->req_valid);
+				INV(m->time == s->req);
+			}
 			/* Never backwards. */
 			INV(m->time >= s->told);
 			if (!s->wild && !F.wild)
@@ -303,13 +493,33 @@ static void on_send(void *client_data, const struct um_timetravel_msg *msgs,
 			INV(cal_runner(F.cal) == s->cc);
 			INV(!cal_client_frozen(s->cc));
 			INV(cal_is_running(F.cal));
-			/* FREE_UNTIL, just before: not behind the RUN, and
-			 * bounded by what may take control back. */
-			INV(i > 0 && msgs[i - 1].op ==
-				     UM_TIMETRAVEL_FREE_UNTIL);
-			INV(s->fu >= m->time);
-			if (s->fu < TT_TIME_MAX) {
-				fu_cal = s->fu + off;
+			if (F.shm) {
+				/* Named on the page before it hears it:
+				 * its slot, or slot 0 for messages. */
+				INV(pslot(0)->capa == 0);
+				INV(pg()->running_id == (s->shm ? s->ps : 0));
+				INV(pg()->current_time ==
+				    (s->shm ? m->time + off :
+				     cal_clock(F.cal)));
+			}
+			if (s->shm) {
+				/* Alone, no FREE_UNTIL: it reads the page. */
+				INV(n == 1);
+				fu = pg()->free_until - off;
+				INV(pg()->free_until >= off);
+				/* the kernel: no request now, it runs */
+				pslot(s->ps)->flags &= ~TT_SHM_FLAGS_REQ_RUN;
+			} else {
+				/* FREE_UNTIL, just before. */
+				INV(i > 0 && msgs[i - 1].op ==
+					     UM_TIMETRAVEL_FREE_UNTIL);
+				fu = s->fu;
+			}
+			/* FREE_UNTIL: not behind the RUN, and bounded by
+			 * what may take control back. */
+			INV(fu >= m->time);
+			if (fu < TT_TIME_MAX) {
+				fu_cal = fu + off;
 				/* (Not >= the clock: a waiter's REQUEST may
 				 * land behind a runner that ran on within
 				 * its FREE_UNTIL; it then runs in the
@@ -327,6 +537,7 @@ static void on_send(void *client_data, const struct um_timetravel_msg *msgs,
 			s->running = true;
 			s->waiting = false;
 			s->req_valid = false;
+			s->mreq_valid = false;
 			s->told = m->time;
 			if (m->time > s->own)
 				s->own = m->time;
@@ -372,12 +583,14 @@ static const struct cal_ops ops = {
 static void check_all(void)
 {
 	struct cal_client *r = cal_runner(F.cal);
-	unsigned int alive = 0, running = 0;
+	unsigned int alive = 0, running = 0, shm_alive = 0;
 	bool due = false;
 	uint64_t clock = cal_clock(F.cal), first = cal_stop_at(F.cal);
 	int i;
 
 	INV(clock >= F.last_clock);
+	/* Within what can be sent to a kernel (its time base). */
+	INV(clock <= TT_TIME_MAX);
 	F.last_clock = clock;
 	for (i = 0; i < NSLOT; i++) {
 		struct slot *s = &F.s[i];
@@ -402,10 +615,24 @@ static void check_all(void)
 			running++;
 			INV(r == s->cc);
 		}
-		/* A pending request is the one it made, in its time. */
-		if (req != CAL_TIME_NONE) {
-			INV(s->req_valid);
-			INV(req - cal_client_offset(s->cc) == s->req);
+		/* A pending request is the one it made, in its time (or
+		 * junk from its own slot). */
+		if (req != CAL_TIME_NONE &&
+		    !(s->junked && hist_has(s, req))) {
+			/* (A runner's slot is read at its WAIT: the core
+			 * holds its last REQUEST message until then.) */
+			bool run = st == CAL_CLIENT_RUNNING;
+
+			INV(run ? s->mreq_valid : s->req_valid);
+			INV(req - cal_client_offset(s->cc) ==
+			    (run ? s->mreq : s->req));
+		}
+		if (s->started && s->start_acked) {
+			INV(cal_client_slot(s->cc) == s->ps);
+			if (s->decided)
+				INV(cal_client_shm(s->cc) == s->shm);
+			if (s->shm)
+				shm_alive++;
 		}
 		if (!cal_client_frozen(s->cc) &&
 		    (st == CAL_CLIENT_HELD ||
@@ -421,6 +648,17 @@ static void check_all(void)
 	/* At most one runs, and it is the runner. */
 	INV(running <= 1);
 	INV((r != NULL) == (running == 1));
+	if (F.shm) {
+		struct cal_stats st;
+
+		cal_stats(F.cal, &st);
+		INV(st.shm_clients == shm_alive);
+		/* The page names the runner: its slot, or 0 (messages, or
+		 * nobody). */
+		if (!F.rid_junk)
+			INV(pg()->running_id ==
+			    (r ? cal_client_slot(r) : 0));
+	}
 	if (!F.wild && !F.overrun && cal_stop_at(F.cal) != CAL_TIME_NONE)
 		INV(clock <= cal_stop_at(F.cal));
 	/* An advance stops exactly where it was asked to, and pauses. */
@@ -435,10 +673,13 @@ static void check_all(void)
 	 * will wake the calendar. */
 	if (cal_is_running(F.cal) && !r &&
 	    (due || cal_stop_at(F.cal) != CAL_TIME_NONE)) {
-		INV(cal_pace(F.cal) > 0);
+		/* Pacing, or a request in a slot the core has not looked
+		 * at yet: it looks again now and then. */
+		INV(cal_pace(F.cal) > 0 || shm_alive);
 		/* (Unless the wall would need centuries to get there.) */
 		if (F.wall < (1ull << 62) && first >= clock &&
-		    (double)(first - clock) / cal_pace(F.cal) < 1e15)
+		    (cal_pace(F.cal) == 0 ||
+		     (double)(first - clock) / cal_pace(F.cal) < 1e15))
 			INV(F.wake != CAL_TIME_NONE);
 	}
 }
@@ -450,6 +691,10 @@ static void disconnect(struct slot *s)
 	struct cal_client *cc = s->cc;
 
 	LOG("  c%d leaves\n", slot_index(s));
+	if (s->ps) {
+		F.freed[s->ps] = true;
+		F.freed_at[s->ps] = grants();
+	}
 	/* Gone before the core hears of it: it must not be sent to. */
 	memset(s, 0, sizeof(*s));
 	cal_client_free(F.cal, cc);
@@ -460,11 +705,27 @@ static int on_msg(void *data, const struct um_timetravel_msg *m)
 	struct slot *s = data;
 	const char *why = NULL;
 	uint64_t off = cal_client_offset(s->cc);
-	bool expect_ok = true, acks = false;
+	bool expect_ok = true, acks = false, either = false;
 	int r;
 
 	LOG("  c%d -> %s seq=%u time=%" PRIu64 "\n", slot_index(s),
 	    tt_op_name(m->op), m->seq, (uint64_t)m->time);
+	/* Its first message after START's ACK: the core reads its slot's
+	 * TIME_SHARE for its mode, for good; message mode gives the slot
+	 * back.  (A kernel sets it first; junk may have changed it.) */
+	if (s->start_acked && !s->decided && m->op < TT_OP_COUNT &&
+	    m->op != UM_TIMETRAVEL_START) {
+		s->decided = true;
+		s->shm = F.shm && s->ps &&
+			 (pslot(s->ps)->capa & TT_SHM_CAP_TIME_SHARE);
+		if (F.shm && s->ps && !s->shm) {
+			F.freed[s->ps] = true;
+			F.freed_at[s->ps] = grants();
+			s->ps = 0;
+		}
+		LOG("     (c%d mode: %s)\n", slot_index(s),
+		    s->shm ? "shm" : "messages");
+	}
 	/* What the core must say, from what the client knows. */
 	if (m->op >= TT_OP_COUNT) {
 		expect_ok = false;
@@ -475,26 +736,30 @@ static int on_msg(void *data, const struct um_timetravel_msg *m)
 	} else {
 		switch (m->op) {
 		case UM_TIMETRAVEL_ACK:
-			expect_ok = s->tx_seq != s->acked &&
-				    m->seq == s->acked + 1;
+			expect_ok = q_due(s) && m->seq == q_next(s);
+			either = s->ack_wild;
 			break;
 		case UM_TIMETRAVEL_REQUEST:
 			if (m->time < TT_TIME_MAX &&
 			    m->time + off < TT_TIME_MAX)
 				expect_ok = m->time >= s->own;
+			/* junk in current_time may have moved its time */
+			either = F.ct_junk;
 			acks = true;
 			break;
 		case UM_TIMETRAVEL_WAIT:
 			expect_ok = s->running;
-			acks = true;
+			/* no ACK in shm mode */
+			acks = !s->shm;
 			break;
 		case UM_TIMETRAVEL_UPDATE:
 			/* A runner may not report a time past its own
-			 * pending request: that RUN could never be sent. */
-			if (s->running && s->req_valid &&
+			 * pending request: that RUN could never be sent.
+			 * (A shm runner's slot is read at its WAIT.) */
+			if (s->running && s->mreq_valid &&
 			    m->time < TT_TIME_MAX &&
 			    m->time + off < TT_TIME_MAX)
-				expect_ok = m->time <= s->req;
+				expect_ok = m->time <= s->mreq;
 			acks = true;
 			break;
 		case UM_TIMETRAVEL_GET:
@@ -521,6 +786,11 @@ static int on_msg(void *data, const struct um_timetravel_msg *m)
 			} else {
 				s->req_valid = false;
 			}
+			s->mreq_valid = s->req_valid;
+			s->mreq = s->req;
+			/* (junk in its slot may hide a newer one) */
+			if (s->req_valid)
+				hist_add(s, m->time + off);
 			break;
 		case UM_TIMETRAVEL_WAIT:
 			s->running = false;
@@ -559,18 +829,22 @@ static int on_msg(void *data, const struct um_timetravel_msg *m)
 	LOG("     = %d%s%s\n", r, r ? " " : "", r ? why : "");
 	INV(r == 0 || r == -EPROTO);
 	INV(r == 0 || why != NULL);
-	INV((r == 0) == expect_ok);
+	INV(either || (r == 0) == expect_ok);
 	if (r < 0) {
 		disconnect(s);
 		check_all();
 		return r;
 	}
-	if (m->op == UM_TIMETRAVEL_ACK)
+	if (m->op == UM_TIMETRAVEL_ACK) {
 		s->acked = m->seq;
+		q_pop(s);
+	}
 	if (acks) {
 		/* One ACK, before anything else it is sent. */
 		INV(s->in_acks == 1);
 		INV(s->in_first_is_ack);
+	} else {
+		INV(s->in_acks == 0);
 	}
 	if (m->op == TT_OP_BROADCAST) {
 		unsigned int want = 0;
@@ -641,6 +915,7 @@ static void connect_slot(struct slot *s)
 	memset(s, 0, sizeof(*s));
 	s->alive = true;
 	s->conn = ++F.next_conn;
+	s->k612 = (F.k612_mask >> slot_index(s)) & 1;
 	LOG("  c%d connects (conn %" PRIu64 ")\n", slot_index(s), s->conn);
 	s->cc = cal_client_new(F.cal, (void *)(uintptr_t)s->conn, 0);
 	INV(s->cc != NULL);
@@ -651,16 +926,61 @@ static void connect_slot(struct slot *s)
 static void send_ack(struct slot *s)
 {
 	flush(s);
-	if (!s->alive || !s->start_acked || s->tx_seq == s->acked)
+	if (!s->alive || !s->start_acked || !q_due(s))
 		return;
-	say(s, UM_TIMETRAVEL_ACK, s->acked + 1, 0);
+	say(s, UM_TIMETRAVEL_ACK, q_next(s), 0);
 	flush(s);
 }
 
 static void ack_all(struct slot *s)
 {
-	while (s->alive && s->start_acked && s->tx_seq != s->acked)
+	while (s->alive && s->start_acked && q_due(s))
 		send_ack(s);
+}
+
+/* A request into its slot, as time_travel_ext_update_request() writes
+ * it (calendar time), lowering free_until. */
+static void shm_write_request(struct slot *s, uint64_t t)
+{
+	uint64_t v = t + s->off;
+
+	LOG("  c%d writes its slot %u: request %" PRIu64 "\n",
+	    slot_index(s), s->ps, t);
+	pslot(s->ps)->req_time = v;
+	pslot(s->ps)->flags |= TT_SHM_FLAGS_REQ_RUN;
+	if (v < pg()->free_until)
+		pg()->free_until = v;
+	hist_add(s, v);
+	s->req_valid = t < TT_TIME_MAX && v < TT_TIME_MAX;
+	s->req = t;
+}
+
+/* A kernel's request, own time t: into its slot while running_id names a
+ * TIME_SHARE slot (its own when it runs), else a REQUEST message. */
+static void kreq(struct slot *s, uint64_t t)
+{
+	if (s->shm) {
+		uint16_t r = pg()->running_id;
+
+		/* (A kernel reads clients[running_id] unchecked; junk
+		 * beyond the page is taken here as "no TIME_SHARE".) */
+		if (r < F.nps && (pslot(r)->capa & TT_SHM_CAP_TIME_SHARE)) {
+			shm_write_request(s, t);
+			return;
+		}
+	}
+	say_now(s, UM_TIMETRAVEL_REQUEST, t);
+}
+
+/* How far a kernel may run unasked, own time (0: nowhere). */
+static uint64_t kfree_until(const struct slot *s)
+{
+	if (s->shm) {
+		uint64_t fu = pg()->free_until;
+
+		return fu > s->off ? fu - s->off : 0;
+	}
+	return s->fu_valid ? s->fu : 0;
 }
 
 /* One step of a well-behaved UML kernel, steered by p. */
@@ -678,7 +998,7 @@ static void uml_step(struct slot *s, uint32_t p)
 	flush(s);
 	if (!s->alive)
 		return;
-	if (s->start_acked && s->tx_seq != s->acked) {
+	if (s->start_acked && q_due(s)) {
 		ack_all(s);
 		return;
 	}
@@ -690,16 +1010,53 @@ static void uml_step(struct slot *s, uint32_t p)
 		return;
 	if (s->waiting) {
 		/* An interrupt while waiting: an earlier timer. */
-		if (p % 8 == 0 && s->req_valid && s->req > s->own) {
-			say_now(s, UM_TIMETRAVEL_REQUEST,
-				s->own + (s->req - s->own) / 2);
-		}
+		if (p % 8 == 0 && s->req_valid && s->req > s->own)
+			kreq(s, s->own + (s->req - s->own) / 2);
 		return;
+	}
+	if (s->shm && s->decided) {
+		uint64_t fu = kfree_until(s);
+
+		switch (p % 10) {
+		case 0:
+		case 4:
+			/* It runs on by itself, below free_until and its
+			 * timer, and tells the page (only while named). */
+			if (pg()->running_id != s->ps || fu == 0)
+				break;
+			t = s->own + d;
+			if (t > fu - 1)
+				t = fu - 1;
+			if (s->req_valid && t > s->req)
+				t = s->req;
+			if (t <= s->own)
+				break;
+			LOG("  c%d runs on to %" PRIu64 "\n", slot_index(s),
+			    t);
+			pg()->current_time = t + s->off;
+			s->own = t;
+			return;
+		case 2:
+		case 3:
+			/* A timer: it asks only at or past free_until. */
+			t = s->own + d;
+			if (t < fu)
+				t = fu;
+			kreq(s, t);
+			return;
+		case 7:
+			/* Idle for ever (S64_MAX), then WAIT. */
+			if (!s->req_valid)
+				kreq(s, INT64_MAX);
+			break;
+		default:
+			break;
+		}
 	}
 	switch (p % 10) {
 	case 0:
 		/* UML asks GET at boot, before any REQUEST. */
-		if (!s->req_valid)
+		if (!s->req_valid && !s->shm)
 			say_now(s, UM_TIMETRAVEL_GET, UINT64_MAX);
 		break;
 	case 1:
@@ -715,7 +1072,7 @@ static void uml_step(struct slot *s, uint32_t p)
 		break;
 	case 4:
 		/* It ran on by itself, within FREE_UNTIL and its timer. */
-		if (!s->fu_valid)
+		if (!s->fu_valid || s->shm)
 			break;
 		t = s->own + d;
 		if (t > s->fu)
@@ -731,11 +1088,11 @@ static void uml_step(struct slot *s, uint32_t p)
 		break;
 	default:
 		/* Idle: the next timer, then WAIT. */
-		if (!s->req_valid) {
+		if (!s->req_valid && !(s->shm && p % 10 == 7)) {
 			t = s->own + d;
-			if (s->fu_valid && t < s->fu)
-				t = s->fu;
-			say_now(s, UM_TIMETRAVEL_REQUEST, t);
+			if (t < kfree_until(s))
+				t = kfree_until(s);
+			kreq(s, t);
 			if (!s->alive)
 				return;
 			ack_all(s);
@@ -754,15 +1111,102 @@ static const double pace_table[8] = {
 	0, 1, 0.5, 2, 1000, 1e-6, -1, 1e13,
 };
 
+static const unsigned int shm_slots_table[4] = { 2, 3, 5, NPAGE };
+
+/* After junk went into the page at [at, at + n): whose slot it hit. */
+static void poked(size_t at, size_t n)
+{
+	int i;
+
+	bool hdr = at < 24 && at + n > 8;
+
+	/* free_until, current_time: a runner may go past what it was
+	 * given, or the core take junk as its time; then a client's newer
+	 * request may look like garbage, and an older one stand. */
+	if (hdr)
+		F.wild = F.ct_junk = true;
+	if (at < 26 && at + n > 24)
+		F.rid_junk = true;
+	for (i = 0; i < NSLOT; i++) {
+		struct slot *s = &F.s[i];
+		size_t lo = TT_SHM_HDR_SIZE + (size_t)s->ps * TT_SHM_SLOT_SIZE;
+
+		if (!s->alive || !s->ps)
+			continue;
+		if (!hdr && (at >= lo + 16 || at + n <= lo + 4))
+			continue;
+		/* its flags or req_time: whatever is there now may be
+		 * taken as its request */
+		s->junked = true;
+		hist_add(s, pslot(s->ps)->req_time);
+	}
+}
+
+static void poke(void)
+{
+	uint8_t f = rd8();
+	unsigned int k = rd8() % F.nps;
+	uint64_t v = rd_time();
+	size_t slot_at = TT_SHM_HDR_SIZE + (size_t)k * TT_SHM_SLOT_SIZE;
+
+	LOG("poke %u slot %u value %" PRIu64 "\n", f % 8, k, v);
+	switch (f % 8) {
+	case 0:
+		pg()->free_until = v;
+		poked(8, 8);
+		break;
+	case 1:
+		pg()->current_time = v;
+		poked(16, 8);
+		break;
+	case 2:
+		pg()->running_id = (uint16_t)v;
+		poked(24, 2);
+		break;
+	case 3:
+		pslot(k)->capa = (uint32_t)v;
+		poked(slot_at, 4);
+		break;
+	case 4:
+		pslot(k)->flags = (uint32_t)v;
+		poked(slot_at + 4, 4);
+		break;
+	case 5:
+		pslot(k)->req_time = v;
+		poked(slot_at + 8, 8);
+		break;
+	case 6: {
+		/* raw bytes anywhere */
+		size_t at = (size_t)(v % F.mem_len), n = f >> 5, i;
+
+		for (i = 0; i < n && at + i < F.mem_len; i++)
+			F.mem[at + i] = rd8();
+		poked(at, i);
+		break;
+	}
+	default:
+		/* what kernels read when they map it */
+		if (f & 8)
+			pg()->version = (uint32_t)v;
+		else
+			pg()->len = (uint32_t)v;
+		break;
+	}
+}
+
 static void step(uint8_t op)
 {
-	unsigned int act = (op & 0x1f) % ACT_COUNT;
+	unsigned int act = op & 0x1f;
 	struct slot *s = &F.s[(op >> 5) & 3];
 	int si = slot_index(s);
 	uint64_t t;
 	uint8_t b;
 	int r;
 
+	/* The shm actions only with a page, so that scripts without one
+	 * mean what they always did. */
+	if (act >= ACT_POKE && !(F.shm && act < ACT_COUNT))
+		act %= ACT_POKE;
 	switch (act) {
 	case ACT_CONNECT:
 		connect_slot(s);
@@ -787,7 +1231,7 @@ static void step(uint8_t op)
 
 		t = rd_time();
 		seq = sm % 4 == 0 ? ++s->my_seq :
-		      sm % 4 == 1 ? s->acked + 1 :
+		      sm % 4 == 1 ? q_next(s) :
 		      sm % 4 == 2 ? s->start_seq : (uint32_t)(sm >> 2);
 		LOG("c%d msg\n", si);
 		say(s, o % 12, seq, t);
@@ -840,7 +1284,10 @@ static void step(uint8_t op)
 		r = cal_advance(F.cal, t);
 		LOG("advance %" PRIu64 " = %d\n", t, r);
 		INV(r == 0 || r == -EINVAL);
-		INV((r == 0) == (t >= F.last_clock && t <= TT_TIME_MAX));
+		if (r == 0)
+			INV(t >= F.last_clock && t <= TT_TIME_MAX);
+		else	/* behind the clock (live, with a shm runner) */
+			INV(t < cal_clock(F.cal) || t > TT_TIME_MAX);
 		if (r == 0) {
 			struct cal_client *rc = cal_runner(F.cal);
 			struct slot *rs = rc ? slot_of(cal_client_data(rc)) :
@@ -936,6 +1383,18 @@ static void step(uint8_t op)
 	case ACT_TOD:
 		cal_set_tod(F.cal, rd_time());
 		break;
+	case ACT_POKE:
+		poke();
+		break;
+	case ACT_KSHM:
+		/* It read running_id naming a TIME_SHARE slot just before
+		 * that changed: its request goes into its slot anyway. */
+		t = rd_time();
+		/* (A kernel's times stay below S64_MAX.) */
+		if (s->alive && s->shm && s->start_acked)
+			shm_write_request(s, t > (uint64_t)INT64_MAX - s->own ?
+					  (uint64_t)INT64_MAX : s->own + t);
+		break;
 	}
 	check_all();
 }
@@ -967,10 +1426,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.expect = (flags >> 1) & 3;
 	cfg.quantum = quantum_table[rd8() % 8];
 	cfg.tod = (uint64_t)rd8() * 1000000000ull;
-	(void)rd8();
+	flags = rd8();
 	F.quantum = cfg.quantum ? cfg.quantum : CAL_DEFAULT_QUANTUM;
 	F.cal = cal_new(&cfg, &ops, NULL);
 	INV(F.cal != NULL);
+	/* (Low bits 01: a byte that was once ignored stays ignored for
+	 * most old scripts.) */
+	if ((flags & 3) == 1) {
+		F.nps = shm_slots_table[(flags >> 2) & 3];
+		F.mem_len = shm_size(F.nps);
+		F.mem = aligned_alloc(4096, (F.mem_len + 4095) & ~(size_t)4095);
+		INV(F.mem != NULL);
+		memset(F.mem, 0, F.mem_len);
+		INV(cal_shm_attach(F.cal, F.mem, F.mem_len) == 0);
+		INV(pg()->version == TT_SHM_VERSION);
+		INV(pg()->max_clients == F.nps);
+		F.shm = true;
+		for (i = 0; i < NSLOT; i++)
+			F.k612_mask |= (uint8_t)(((flags >> (4 + i)) & 1) << i);
+	}
 	check_all();
 	while (F.p < F.end)
 		step(rd8());
@@ -986,6 +1460,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < NWAITER; i++)
 		if (F.w[i].on)
 			cal_waiter_remove(F.cal, &F.w[i].w);
+	if (F.shm)
+		cal_shm_detach(F.cal);
 	cal_free(F.cal);
+	free(F.mem);
 	return 0;
 }
