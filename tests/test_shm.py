@@ -13,7 +13,8 @@ TIME_SHARE (else REQUEST messages), WAIT without ACK, RUN alone and not
 ACKed, current_time read as the time and written while running.  Their
 checks are the kernel's panics and BUGs: a RUN that is not exactly the
 request or goes back in time, running_id not naming the runner, a time that
-goes backwards.  Exits 77 (skipped) when /dev/fuse is missing.
+goes backwards.  TTFS_SHM_SEED picks the scribbler's random bytes (default
+1234).  Exits 77 (skipped) when /dev/fuse is missing.
 """
 
 import os
@@ -647,10 +648,12 @@ class GarbageTest(ShmTest):
         page.store(HDR_FREE_UNTIL, 8, rng.choice([0, now, 2**64 - 1]))
 
     def test_scribbler_does_not_hurt_honest(self):
-        """A client writes random bytes over the whole page (header,
+        """A client g writes random bytes over the whole page (header,
         running_id, free_until, current_time, every slot but the honest
-        client's).  ttfs must live, and the honest client must get RUNs
-        at exactly its requests, never back in time."""
+        client's), in its turns and while the honest client h runs; h
+        sometimes asks for earlier while g runs, as on an interrupt.
+        ttfs must live, and h must get RUNs at exactly its newest
+        request, never back in time."""
         a, g = self.start_pair('--max-clients', '8')
         h = a
         rng = random.Random(int(os.environ.get('TTFS_SHM_SEED', '1234')))
@@ -665,9 +668,10 @@ class GarbageTest(ShmTest):
         h_late = False  # h's request came during g's turn: the clock
         # may have passed it (g's free_until could not know of it)
         h_clock = 0     # the clock before h's last WAIT
+        who = g
         for k in range(300):
             # g's turn: it scribbles everything, then WAITs
-            if k == 0 or who is g:
+            if who is g:
                 if h_req - h.now > 1 and rng.random() < 0.3:
                     # h, woken while g runs, asks for earlier (slot or
                     # message, as the kernel decides)
