@@ -390,8 +390,11 @@ static void cal_shm_hand(struct cal *cal, struct cal_client *c, uint64_t t,
 	 * request written up to it shows in free_until (see shm_floor).
 	 */
 	next = c->shm ? cal_queue_top(cal) : NULL;
-	if (next && cal_client_due(cal, next) == fu && fu < TT_TIME_MAX)
-		fu++;
+	if (next && cal_client_due(cal, next) == fu && fu < TT_TIME_MAX &&
+	    fu < cal->stop_at && cal->pace == 0 &&
+	    fu < cal->clock + cal->cfg.quantum &&
+	    cal_waiters_bound(cal, fu + 1) > fu)
+		fu++; /* only when the next request alone bounds it */
 	cal->shm_fu_written = fu;
 	shm_set_free_until(&cal->shm, fu);
 	shm_set_time(&cal->shm, t);
