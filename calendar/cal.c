@@ -503,6 +503,8 @@ static void cal_shm_scan(struct cal *cal)
 	for (c = cal->shm_head; c; c = c->shm_next)
 		if (c->state == CAL_CLIENT_WAITING)
 			(void)cal_shm_take(cal, c);
+	/* What is written from now on shows in free_until when we next note
+	 * it: at a look, a WAIT or before a rewrite. */
 	cal->shm_floor = CAL_TIME_NONE;
 }
 
@@ -515,6 +517,14 @@ static void cal_shm_look(struct cal *cal)
 
 	if (!cal->shm_head)
 		return;
+	if (cal->has_shm) {
+		uint64_t pfu = shm_free_until(&cal->shm);
+
+		if (pfu < cal->shm_floor)
+			cal->shm_floor = pfu;
+		if (pfu > cal->shm_fu_written)
+			cal->shm_floor = 0; /* raised: only garbage does that */
+	}
 	next = cal_queue_top(cal);
 	/* A full look at least every 64 grants all the same: a client that
 	 * put free_until back after another lowered it hides that request
@@ -585,8 +595,13 @@ static void cal_schedule(struct cal *cal)
 		if (due > lim) {
 			/* Not yet: the clock creeps up to what the wall allows
 			 * (nobody asks before), and we come back in time. */
+			uint64_t when = cal_pace_when(cal, due);
+			uint64_t poll = cal_shm_poll_at(cal);
+
 			cal_clock_to(cal, lim);
-			cal_wake(cal, cal_pace_when(cal, due));
+			/* A slot written late is seen at the poll, not only
+			 * when the wall reaches the next known request. */
+			cal_wake(cal, poll < when ? poll : when);
 			cal_changed(cal);
 			return;
 		}

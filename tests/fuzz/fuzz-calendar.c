@@ -676,10 +676,13 @@ static void check_all(void)
 		/* Pacing, or a request in a slot the core has not looked
 		 * at yet: it looks again now and then. */
 		INV(cal_pace(F.cal) > 0 || shm_alive);
-		/* (Unless the wall would need centuries to get there.) */
+		/* (Unless the wall would need centuries to get there, or
+		 * to catch up with a clock that a client's UPDATE pushed
+		 * far past what pacing allowed.) */
 		if (F.wall < (1ull << 62) && first >= clock &&
 		    (cal_pace(F.cal) == 0 ||
-		     (double)(first - clock) / cal_pace(F.cal) < 1e15))
+		     (!F.wild &&
+		      (double)(first - clock) / cal_pace(F.cal) < 1e15)))
 			INV(F.wake != CAL_TIME_NONE);
 	}
 }
