@@ -50,7 +50,7 @@ struct sock_server {
 	/* Held open so that, out of descriptors, we can still accept and
 	 * close a connection instead of spinning on it (see accept). */
 	int reserve_fd;
-	unsigned int nclients, max_clients;
+	unsigned int nclients, max_clients, shm_clients;
 	char *path;
 	struct sock_client *all;
 	struct sock_client *dirty;
@@ -441,11 +441,15 @@ static bool sock_path_live(const struct sockaddr_un *sa)
 	return live;
 }
 
-/* The page is sized for the most clients we take, up front: a kernel
- * maps its length once.  Untouched slots cost no memory. */
+/* The page is sized up front for --shm-clients (at most --max-clients):
+ * a kernel maps its length once.  Clients beyond use messages. */
 static int sock_shm_open(struct sock_server *s)
 {
-	unsigned int max = s->max_clients ? s->max_clients : SHM_SLOTS_MAX;
+	unsigned int max = s->shm_clients ? s->shm_clients :
+			   SOCK_DEFAULT_SHM_CLIENTS;
+
+	if (s->max_clients && s->max_clients < max)
+		max = s->max_clients;
 	int err;
 
 	s->shm_len = shm_size(shm_slots_for(max));
@@ -504,6 +508,7 @@ int sock_server_new(struct ev_loop *loop, struct cal *cal, const char *path,
 	s->cal = cal;
 	s->fd = s->memfd = s->shmfd = -1;
 	s->max_clients = cfg->max_clients;
+	s->shm_clients = cfg->shm_clients;
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	s->path = strdup(path);
 	/* Sealed read-only and fixed in size: every client gets it, and one

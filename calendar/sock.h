@@ -21,9 +21,13 @@ struct sock_config {
 	gid_t gid;                /* its group, or (gid_t)-1 to leave it */
 	unsigned int max_clients; /* connections beyond are closed at once */
 	bool no_shm;              /* never offer the shared-memory page */
+	unsigned int shm_clients; /* slots on the page (0: the default) */
 };
 
 #define SOCK_DEFAULT_MAX_CLIENTS 100000u
+/* A kernel maps the whole page: a smaller one boots measurably faster
+ * (docs/performance.md), so the page holds this many unless told. */
+#define SOCK_DEFAULT_SHM_CLIENTS 256u
 
 /*
  * Listen on `path`.  A path held by a live listener is refused with

@@ -20,6 +20,7 @@
 
 #include "cal.h"
 #include "log.h"
+#include "shm.h"
 #include "sock.h"
 #include "tree.h"
 #include "ttime.h"
@@ -76,6 +77,8 @@ static void usage(FILE *f)
 "      --max-clients N    connections beyond are closed (default 100000)\n"
 "      --no-shm           never offer Linux 6.11+ clients the shared-memory\n"
 "                         scheduling page: everyone uses messages\n"
+"      --shm-clients N    clients the page holds at once (default 256,\n"
+"                         at most 65534); more use messages\n"
 "      --pace RATIO       simulated per wall time: 0 as fast as possible\n"
 "                         (default), 1 real time, 10, 0.5, ...\n"
 "      --trace-records N  trace lines kept for slow readers (default 65536)\n"
@@ -120,6 +123,7 @@ static int opts_parse(int argc, char **argv, struct opts *o)
 		{ "socket-group", required_argument, NULL, 'g' },
 		{ "max-clients", required_argument, NULL, 'M' },
 		{ "no-shm", no_argument, NULL, 'S' },
+		{ "shm-clients", required_argument, NULL, 'H' },
 		{ "trace-records", required_argument, NULL, 'R' },
 		{ "timeline-events", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
@@ -214,6 +218,16 @@ static int opts_parse(int argc, char **argv, struct opts *o)
 		}
 		case 'S':
 			o->sock.no_shm = true;
+			break;
+		case 'H':
+			if (ttime_parse_u64(optarg, strlen(optarg), &v) < 0 ||
+			    v == 0 || v > SHM_SLOTS_MAX - 1) {
+				fprintf(stderr, "ttfs: --shm-clients takes a "
+					"count from 1 to %u, not '%s'\n",
+					SHM_SLOTS_MAX - 1, optarg);
+				return -1;
+			}
+			o->sock.shm_clients = (unsigned int)v;
 			break;
 		case 'M':
 			if (ttime_parse_u64(optarg, strlen(optarg), &v) < 0 ||

@@ -251,8 +251,9 @@ static void daemon_start(struct daemon *d, const char *ttfs)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execl(ttfs, ttfs, "-f", "--socket", d->sock, d->mnt,
-		      (char *)NULL);
+		/* Room on the page for every client of the biggest N. */
+		execl(ttfs, ttfs, "-f", "--shm-clients", "65534",
+		      "--socket", d->sock, d->mnt, (char *)NULL);
 		perror(ttfs);
 		_exit(127);
 	}

@@ -807,14 +807,33 @@ class GarbageTest(ShmTest):
     def test_restored_free_until_hides_no_request(self):
         self.hidden_request(restore=True)
 
+    def test_scribble_full_largest_page(self):
+        """--shm-clients 65534: the largest page written over, entirely."""
+        a, b = self.start_pair('--shm-clients', '65534')
+        a.cycle(1 * MS)
+        b.expect_start_ack()
+        page = b.page
+        self.assertEqual(page.len, SHM_HDR_SIZE + 65535 * SHM_SLOT_SIZE)
+        saved = bytes(page.mm[page.slot_off(a.slot):
+                              page.slot_off(a.slot + 1)])
+        page.write(0, random.Random(7).randbytes(page.len))
+        page.write(page.slot_off(a.slot), saved)
+        b.send(WAIT, 2**64 - 1)
+        self.read('clock')
+        while self.first_to_hear([a, b]) is not a:
+            self.assertEqual(b.recv().op, RUN)
+            b.send(WAIT, 2**64 - 1)
+        a.expect_run(1 * MS)
+        self.assert_alive()
+
     def test_scribble_full_default_page(self):
-        """The default page (65535 slots) written over, once, entirely."""
+        """The default page (257 slots) written over, once, entirely."""
         a, b = self.start_pair()
         a.cycle(1 * MS)
         b.expect_start_ack()
         rng = random.Random(99)
         page = b.page
-        self.assertEqual(page.len, SHM_HDR_SIZE + 65535 * SHM_SLOT_SIZE)
+        self.assertEqual(page.len, SHM_HDR_SIZE + 257 * SHM_SLOT_SIZE)
         saved = bytes(page.mm[page.slot_off(a.slot):
                               page.slot_off(a.slot + 1)])
         page.write(0, rng.randbytes(page.len))
