@@ -1559,6 +1559,66 @@ static void test_shm_garbage_below_offset(void)
 	free_shm(cal);
 }
 
+/* Many unACKed RUNs, then a BROADCAST: its ACK is still the one due
+ * (the skipped seqs must not pile up and crowd it out). */
+static void test_shm_many_runs_then_broadcast(void)
+{
+	struct cal *cal = mk_shm(true, 4);
+	struct fake a, b;
+	uint64_t t = 1000000;
+
+	kjoin(cal, &a, true, 1);
+	kjoin(cal, &b, true, 2);
+	cal_set_run(cal, true);
+	kboot(cal, &a);
+	CHECK_EQ(kreq(cal, &a, t), 0);
+	kwait(cal, &a);
+	kboot(cal, &b);
+	CHECK_EQ(kreq(cal, &b, t + 1), 0);
+	kwait(cal, &b);
+	for (int i = 0; i < 20; i++) {
+		t += 1000;
+		CHECK(cal_runner(cal) == a.cc);
+		CHECK_EQ(kreq(cal, &a, t), 0);
+		kwait(cal, &a);
+		CHECK(cal_runner(cal) == b.cc);
+		CHECK_EQ(kreq(cal, &b, t + 1), 0);
+		kwait(cal, &b);
+	}
+	CHECK_EQ(a.runs, 21);
+	CHECK_EQ(say(cal, &a, TT_OP_BROADCAST, 7), 0);
+	CHECK_EQ(last(&b)->op, TT_OP_BROADCAST);
+	CHECK_EQ(kack_seq(cal, &b, last(&b)->seq), 0);
+	free_shm(cal);
+}
+
+/* A shm runner bounded by the next request gets free_until one past it,
+ * so that a request written at that time lowers it (see shm_floor); a
+ * stop point bounds it exactly. */
+static void test_shm_free_until_one_past(void)
+{
+	struct cal *cal = mk_shm(true, 4);
+	struct fake a, b;
+
+	kjoin(cal, &a, true, 1);
+	kjoin(cal, &b, true, 2);
+	cal_set_run(cal, true);
+	kboot(cal, &a);
+	CHECK_EQ(kreq(cal, &a, 3000000), 0);
+	kwait(cal, &a);
+	kboot(cal, &b);
+	CHECK_EQ(kreq(cal, &b, 3500000), 0); /* within the quantum */
+	kwait(cal, &b);
+	CHECK(cal_runner(cal) == a.cc);
+	CHECK_EQ(pg()->free_until, 3500001);
+	CHECK_EQ(kreq(cal, &a, 3800000), 0);
+	CHECK_EQ(cal_advance(cal, 3600000), 0);
+	kwait(cal, &a);
+	CHECK(cal_runner(cal) == b.cc);
+	CHECK_EQ(pg()->free_until, 3600000);
+	free_shm(cal);
+}
+
 static void test_shm_broadcast_ack_order(void)
 {
 	struct cal *cal = mk_shm(true, 4);
@@ -2197,6 +2257,8 @@ TEST_LIST(T(test_start_ack_at_once_when_running),
 	  T(test_shm_garbage),
 	  T(test_shm_garbage_below_offset),
 	  T(test_shm_broadcast_ack_order),
+	  T(test_shm_many_runs_then_broadcast),
+	  T(test_shm_free_until_one_past),
 	  T(test_shm_slot_reuse_after_grant),
 	  T(test_shm_freeze_keeps_offset),
 	  T(test_shm_request_read_from_slot),
