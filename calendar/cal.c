@@ -365,6 +365,16 @@ static uint64_t cal_to_client(const struct cal_client *c, uint64_t t)
 	return t > TT_TIME_MAX ? TT_TIME_MAX : t;
 }
 
+/* What free_until reads now bounds every slot request written since the
+ * last full look (see shm_floor); above what we wrote, it is garbage. */
+static void cal_shm_note(struct cal *cal, uint64_t pfu)
+{
+	if (pfu < cal->shm_floor)
+		cal->shm_floor = pfu;
+	if (pfu > cal->shm_fu_written)
+		cal->shm_floor = 0; /* raised: only garbage does that; look */
+}
+
 /* Name the runner on the page before it hears it runs: a kernel that
  * sets the time while not named panics.  A message-mode runner gets slot
  * 0, without TIME_SHARE, so shm clients send their REQUESTs as messages. */
@@ -378,10 +388,7 @@ static void cal_shm_hand(struct cal *cal, struct cal_client *c, uint64_t t,
 		return;
 	cal->shm_poll = CAL_SHM_POLL_MIN;
 	prev = shm_free_until(&cal->shm);
-	if (prev < cal->shm_floor)
-		cal->shm_floor = prev;
-	if (prev > cal->shm_fu_written)
-		cal->shm_floor = 0; /* raised: only garbage does that; look */
+	cal_shm_note(cal, prev);
 	/*
 	 * Up to the next request exactly, the kernel's `time < free_until`
 	 * would make a shm runner ask for an event at that very time, and a
@@ -462,19 +469,38 @@ static void cal_grant(struct cal *cal, struct cal_client *c)
 	}
 }
 
-/* A request read from c's slot: what a REQUEST message does, checked as
- * garbage may be there.  Returns true if it changed c's request. */
+/* The request in c's slot, checked as garbage may be there: false if
+ * none, else *t (CAL_TIME_NONE: "sleep forever"). */
+static bool cal_shm_read(const struct cal *cal, const struct cal_client *c,
+			 uint64_t *t)
+{
+	if (!shm_slot_request(&cal->shm, c->slot, t))
+		return false;
+	if (*t < c->offset || *t < c->given)
+		return false; /* garbage, or half written: not a request yet */
+	if (*t - c->offset >= TT_TIME_MAX || *t >= TT_TIME_MAX)
+		*t = CAL_TIME_NONE;
+	return true;
+}
+
+/* Give c's slot back; nobody is named runner with it any more. */
+static void cal_shm_release(struct cal *cal, struct cal_client *c)
+{
+	if (!c->slot)
+		return;
+	if (shm_running(&cal->shm) == c->slot)
+		shm_set_running(&cal->shm, 0);
+	shm_put(&cal->shm, c->slot, cal->stats.grants);
+	c->slot = 0;
+}
+
+/* A request read from c's slot: what a REQUEST message does.  Returns
+ * true if it changed c's request. */
 static bool cal_shm_take(struct cal *cal, struct cal_client *c)
 {
 	uint64_t t;
 
-	if (!shm_slot_request(&cal->shm, c->slot, &t))
-		return false;
-	if (t < c->offset || t < c->given)
-		return false; /* garbage, or half written: not a request yet */
-	if (t - c->offset >= TT_TIME_MAX || t >= TT_TIME_MAX)
-		t = CAL_TIME_NONE; /* "sleep forever" */
-	if (t == c->req)
+	if (!cal_shm_read(cal, c, &t) || t == c->req)
 		return false;
 	if (t == CAL_TIME_NONE)
 		cal_queue_clear(cal, c);
@@ -517,14 +543,8 @@ static void cal_shm_look(struct cal *cal)
 
 	if (!cal->shm_head)
 		return;
-	if (cal->has_shm) {
-		uint64_t pfu = shm_free_until(&cal->shm);
-
-		if (pfu < cal->shm_floor)
-			cal->shm_floor = pfu;
-		if (pfu > cal->shm_fu_written)
-			cal->shm_floor = 0; /* raised: only garbage does that */
-	}
+	if (cal->has_shm)
+		cal_shm_note(cal, shm_free_until(&cal->shm));
 	next = cal_queue_top(cal);
 	/* A full look at least every 64 grants all the same: a client that
 	 * put free_until back after another lowered it hides that request
@@ -889,11 +909,7 @@ void cal_client_free(struct cal *cal, struct cal_client *c)
 		if (c->shm_next)
 			c->shm_next->shm_prev = c->shm_prev;
 	}
-	if (c->slot) {
-		if (shm_running(&cal->shm) == c->slot)
-			shm_set_running(&cal->shm, 0);
-		shm_put(&cal->shm, c->slot, cal->stats.grants);
-	}
+	cal_shm_release(cal, c);
 	if (cal->runner == c)
 		cal->runner = NULL;
 	free(c);
@@ -1028,10 +1044,7 @@ static void cal_shm_decide(struct cal *cal, struct cal_client *c)
 		cal->shm_head = c;
 		return;
 	}
-	if (shm_running(&cal->shm) == c->slot)
-		shm_set_running(&cal->shm, 0);
-	shm_put(&cal->shm, c->slot, cal->stats.grants);
-	c->slot = 0;
+	cal_shm_release(cal, c);
 }
 
 /* A shm runner's WAIT: no ACK.  What it did shows on the page only. */
@@ -1050,10 +1063,7 @@ static int cal_on_shm_wait(struct cal *cal, struct cal_client *c)
 
 	/* Named until the next grant, it could still write current_time. */
 	shm_set_running(&cal->shm, 0);
-	if (pfu < cal->shm_floor)
-		cal->shm_floor = pfu;
-	if (pfu > cal->shm_fu_written)
-		cal->shm_floor = 0; /* raised: only garbage does that; look */
+	cal_shm_note(cal, pfu);
 	if (t >= c->given && t <= c->fu)
 		c->given = t;
 	c->state = CAL_CLIENT_WAITING;
@@ -1309,10 +1319,8 @@ uint64_t cal_client_request(const struct cal_client *c)
 	/* A waiting shm client's newest request is in its slot, taken at
 	 * the next look; show it now if it passes the same checks. */
 	if (c->shm && cal->has_shm && c->state == CAL_CLIENT_WAITING &&
-	    shm_slot_request(&cal->shm, c->slot, &t) && t >= c->offset &&
-	    t >= c->given)
-		return t - c->offset >= TT_TIME_MAX || t >= TT_TIME_MAX ?
-		       CAL_TIME_NONE : t;
+	    cal_shm_read(cal, c, &t))
+		return t;
 	return c->req;
 }
 
