@@ -320,6 +320,7 @@ static void daemon_fuse_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ev_break(loop, EVBREAK_ALL);
 		return;
 	}
+	tree_count_request(d->tree);
 	fuse_session_process_buf(d->se, &d->fbuf);
 	if (fuse_session_exited(d->se))
 		ev_break(loop, EVBREAK_ALL);
@@ -504,6 +505,9 @@ static int daemon_start(struct daemon *d, const struct opts *o,
 	ev_io_init(&d->fuse_io, daemon_fuse_cb, fuse_session_fd(d->se),
 		   EV_READ);
 	d->fuse_io.data = d;
+	/* When a client and the tree are both ready, the client goes first:
+	 * it is on the simulation's critical path, a reader is not. */
+	ev_set_priority(&d->fuse_io, EV_MINPRI);
 	ev_io_start(d->loop, &d->fuse_io);
 	/* Wakes the loop so the prepare watcher looks at parked requests
 	 * whose writers may have been signalled (see tree.c). */

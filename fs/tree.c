@@ -10,7 +10,7 @@
  * Every file is rendered once at open into a per-open buffer (fi->fh) that
  * reads slice, so one reader sees one consistent value; a read at offset 0
  * renders afresh, for programs that re-read one descriptor (pread loops).
- * Files are direct_io and every timeout is 0: the kernel caches nothing,
+ * Files are direct_io; only what never changes is cached (tree_timeout),
  * so the tree never needs fuse_lowlevel_notify_*, which could deadlock a
  * single-threaded daemon against a request the kernel waits on.
  */
@@ -78,6 +78,8 @@ _Static_assert(CF_COUNT <= (1 << CF_BITS), "client files fit CF_BITS");
 
 /* Any rendered value fits, the socket path included (sun_path is 108). */
 #define RENDER_MAX 4096
+/* Seconds the kernel may cache what never changes (tree_timeout). */
+#define TREE_FIXED_TIMEOUT 86400.0
 /* Every value written is short; more is a mistake, not a value. */
 #define WRITE_MAX 4096
 
@@ -172,6 +174,7 @@ struct tree {
 	uint64_t last_waiter; /* client whose slice ends at the next grant */
 	struct sample samples[SAMPLES];
 	unsigned int nsample;
+	uint64_t requests; /* FUSE requests taken, for stats */
 };
 
 /* A resolved inode. */
@@ -428,10 +431,11 @@ static int tree_render_stats(const struct tree *t, char *buf, size_t cap)
 			 "clients_ever %" PRIu64 "\n"
 			 "clients_shm %u\n"
 			 "shm.request %" PRIu64 "\n"
+			 "fs.requests %" PRIu64 "\n"
 			 "ratio_total %.6g\n"
 			 "ratio_last_second %.6g\n",
 			 clock, st.grants, st.clients_now, st.clients_ever,
-			 st.shm_clients, st.shm_requests,
+			 st.shm_clients, st.shm_requests, t->requests,
 			 tree_ratio(clock - t->born_clock, now - t->born_mono),
 			 old ? tree_ratio(clock - old->clock, now - old->wall) :
 			 tree_ratio(clock - t->born_clock, now - t->born_mono));
@@ -485,24 +489,32 @@ static void tree_stat(const struct tree *t, const struct node *n,
 	st->st_blksize = RENDER_MAX;
 	st->st_atim = st->st_mtim = st->st_ctim = t->born;
 	if (node_is_dir(n)) {
-		/* . and .. plus one per subdirectory, as find(1) expects. */
+		/* . and .. plus one per subdirectory, as find(1) expects;
+		 * clients/ says 1, "not counted" (as btrfs does), so that
+		 * its attributes stay fixed and cacheable. */
 		if (n->ino == INO_ROOT)
 			st->st_nlink = 4;
 		else if (n->ino == INO_CLIENTS)
-			st->st_nlink = 2 + cal_client_count(t->cal);
+			st->st_nlink = 1;
 		else
 			st->st_nlink = 2;
 		return;
 	}
 	st->st_nlink = 1;
-	if (n->until || n->ino == INO_TRACE || n->ino == INO_TIMELINE)
-		return; /* streams and waits: no length to tell (direct_io) */
+	/* st_size stays 0, as in /proc: a length is only known when the value
+	 * is taken (at open), and with it every attribute is fixed, so the
+	 * kernel may cache them (tree_timeout).  Reads are direct_io. */
+}
 
-	/* The current length: cheap, and tools that trust st_size work. */
-	char buf[RENDER_MAX];
-	int len = tree_render(t, n, buf, sizeof(buf));
-
-	st->st_size = len > 0 ? len : 0;
+/* How long the kernel may keep a node's entry and attributes.  The top
+ * names and their attributes never change, so caching them spares each
+ * `cat clock` a LOOKUP and the GETATTRs of the path walk and the
+ * permission check (3 of its 8 requests), with no invalidation ever
+ * needed.  A client's nodes (they go when it leaves) and until/ names
+ * (the kernel's to forget) are never cached. */
+static double tree_timeout(fuse_ino_t ino)
+{
+	return ino <= INO_UNTIL ? TREE_FIXED_TIMEOUT : 0.0;
 }
 
 static void tree_poller_del(struct tree *t, struct handle *h)
@@ -840,6 +852,11 @@ static bool tree_poll_ready(struct tree *t, struct handle *h)
 	       (len > 0 && memcmp(buf, h->data, (size_t)len) != 0);
 }
 
+void tree_count_request(struct tree *t)
+{
+	t->requests++;
+}
+
 void tree_tick(struct tree *t)
 {
 	uint64_t now = tree_mono_ns();
@@ -1041,8 +1058,8 @@ static void tree_op_lookup(fuse_req_t req, fuse_ino_t parent,
 	}
 	memset(&e, 0, sizeof(e));
 	e.ino = ino;
-	e.attr_timeout = 0.0;
-	e.entry_timeout = 0.0;
+	e.attr_timeout = tree_timeout(ino);
+	e.entry_timeout = tree_timeout(ino);
 	tree_stat(t, &n, &e.attr);
 	fuse_reply_entry(req, &e);
 }
@@ -1093,7 +1110,7 @@ static void tree_op_getattr(fuse_req_t req, fuse_ino_t ino,
 		return;
 	}
 	tree_stat(t, &n, &st);
-	fuse_reply_attr(req, &st, 0.0);
+	fuse_reply_attr(req, &st, tree_timeout(ino));
 }
 
 static void tree_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
@@ -1128,7 +1145,7 @@ static void tree_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		return;
 	}
 	tree_stat(t, &n, &st);
-	fuse_reply_attr(req, &st, 0.0);
+	fuse_reply_attr(req, &st, tree_timeout(ino));
 }
 
 static void tree_op_access(fuse_req_t req, fuse_ino_t ino, int mask)

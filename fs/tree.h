@@ -36,6 +36,9 @@ void tree_process(struct tree *t);
 /* Sample the clock against the wall for stats; the loop calls it every
  * 100 ms, not every turn, to keep a clock read off each grant's path. */
 void tree_tick(struct tree *t);
+/* One FUSE request taken from the session (stats: fs.requests), so what
+ * watching the tree costs the loop can be seen. */
+void tree_count_request(struct tree *t);
 /* A message in or out, or a client gone (ev->msg NULL): for trace and
  * timeline.json. */
 void tree_event(struct tree *t, const struct cal_event *ev);

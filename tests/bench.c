@@ -4,6 +4,7 @@
  *
  *   bench --ttfs PATH [--ttfs PATH...] [--clients N[,N...]] [--grants G]
  *         [--mode basic|free|shm|both|all[,...]] [--repeat R] [--monitor]
+ *         [--place any|one|split[,...]]
  *
  * For each N it starts ttfs (-f, a temporary socket and mount), connects
  * N fake clients from this one process, driven by one epoll, and counts
@@ -28,9 +29,9 @@
  * and waits for the ACK, as the kernel does.  One map of the page serves
  * all clients (the kernel maps it once per instance; the cost is set-up).
  *
- * Modes run alternately for each N (--repeat R: R rounds of every mode
- * and binary), so a disturbance of the machine hits all alike, and with
- * shm and basic both measured each binary gets a line shm/basic.
+ * Modes run alternately for each N (--repeat R: R rounds of every mode,
+ * binary and place), so a disturbance of the machine hits all alike, and
+ * with shm and basic both measured each binary gets a line shm/basic.
  *
  * Beside each row it measures the floor: the median wall time of one
  * 16-byte request/ACK round trip between two processes over a Unix
@@ -41,6 +42,25 @@
  * (rt * floor) says how much of a grant is ttfs and the fake clients
  * rather than the kernel's socket path.
  *
+ * Placement: where the scheduler puts the processes changes both sides of
+ * that ratio.  A wake-up on the same CPU is a context switch; one on
+ * another CPU needs an IPI, dear in a VM (on a 2-vCPU Firecracker guest,
+ * a floor of ~22 us on one CPU against ~30 us across two, and grants
+ * faster on one CPU too).  Unpinned, either happens at random, run to
+ * run, and a floor measured in one placement set beside grants measured
+ * in another says nothing.  So --place (default any,one,split) makes it
+ * explicit, and each row's floor is measured in that row's placement:
+ *   any    no pinning at all: the scheduler's choice, as in real use;
+ *   one    the bench (so its clients), ttfs and both ends of the floor
+ *          pinned to one CPU, the first of the bench's starting mask;
+ *   split  the bench and its clients on the first CPU of that mask, ttfs
+ *          on the second; the floor's two ends likewise, one on each.
+ *          With fewer than 2 CPUs allowed it is skipped, with a note.
+ * ttfs is pinned after fork, before exec (its threads inherit it), the
+ * bench around each run, back to its starting mask after it, so places
+ * do not leak into each other.  The --monitor shell loop and its
+ * children are never pinned: they get the starting mask back.
+ *
  * --monitor: each N runs alone, with `cat clock` in a tight loop, with
  * `ls clients/` in a tight loop, and with `cat /etc/hostname` in a tight
  * loop, a control that loads the machine alike but asks ttfs nothing: on
@@ -48,6 +68,7 @@
  * from what the shell loop takes from everyone.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -76,6 +97,7 @@
 
 enum mode { MODE_BASIC, MODE_FREE, MODE_SHM, MODE_COUNT };
 enum monitor { MON_NONE, MON_CLOCK, MON_LS, MON_CONTROL, MON_COUNT };
+enum place { PLACE_ANY, PLACE_ONE, PLACE_SPLIT, PLACE_COUNT };
 
 static const char *const mode_names[] = { "basic", "free", "shm" };
 /* Round trips per grant on the critical path. */
@@ -83,6 +105,14 @@ static const int mode_rt[] = { 2, 2, 1 };
 static const char *const mon_names[] = {
 	"none", "cat clock", "ls clients/", "cat (control)",
 };
+static const char *const place_names[] = { "any", "one", "split" };
+
+/* The bench's starting affinity, and per place the CPU of the bench (its
+ * clients, the floor's first end) and of ttfs (the floor's other end);
+ * -1: not pinned.  place_init fills them. */
+static cpu_set_t place_orig;
+static int place_bench[PLACE_COUNT] = { -1, -1, -1 };
+static int place_ttfs[PLACE_COUNT] = { -1, -1, -1 };
 
 /* What a client waits for. */
 enum cstate { C_START_ACK, C_RUN };

@@ -205,6 +205,52 @@ class TreeTest(tt.TtfsTest):
                                  check=True).stdout
             self.assertEqual(out, text, name)
 
+    def test_sizes_zero_and_fixed(self):
+        # st_size 0 (as /proc) keeps every top-level attribute fixed, so
+        # the kernel may cache them; content is read to EOF.
+        self.write('clock', '+3s')
+        for name in TOP:
+            st = os.stat(self.path(name))
+            self.assertEqual(st.st_size, 0, name)
+        self.assertEqual(os.stat(self.path('clients')).st_nlink, 1)
+        self.assertEqual(os.stat(self.path('until')).st_nlink, 2)
+        tail = subprocess.run(['tail', '-n', '1', self.path('clock')],
+                              capture_output=True, text=True,
+                              check=True).stdout
+        self.assertEqual(tail, '3000000000\n')
+        s = self.connect()
+        self.assertTrue(wait_for(
+            lambda: os.path.isdir(self.path('clients', '1'))))
+        s.close()
+        # a client's nodes are not cached: gone at once when it leaves
+        self.assertTrue(wait_for(
+            lambda: not os.path.exists(self.path('clients', '1'))))
+
+    def fs_requests(self):
+        for line in self.read('stats').splitlines():
+            key, value = line.split()
+            if key == 'fs.requests':
+                return int(value)
+        self.fail('no fs.requests in stats')
+
+    def test_watching_is_cheap(self):
+        """cat clock and ls clients/ cost the loop 5 FUSE requests each
+        (8 and 7 before the fixed nodes were cached)."""
+        cat = ['cat', self.path('clock')]
+        ls = ['ls', self.path('clients')]
+        for cmd in (cat, ls):
+            subprocess.run(cmd, check=True, capture_output=True)
+            # reading stats costs something too: measure it alone
+            a = self.fs_requests()
+            b = self.fs_requests()
+            per_stats = b - a
+            for _ in range(10):
+                subprocess.run(cmd, check=True, capture_output=True)
+            c = self.fs_requests()
+            per_cmd = (c - b - per_stats) / 10
+            self.assertGreater(per_cmd, 0, cmd)
+            self.assertLessEqual(per_cmd, 5, cmd)
+
     def test_odd_offsets(self):
         fd = os.open(self.path('socket'), os.O_RDONLY)
         try:
