@@ -166,6 +166,60 @@ static void raise_nofile(void)
 	}
 }
 
+/* Pin the calling process (and the threads and children it makes from
+ * now on) to cpu, or give it back the starting mask if cpu < 0. */
+static bool place_pin(int cpu)
+{
+	cpu_set_t set = place_orig;
+
+	if (cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+	}
+	return sched_setaffinity(0, sizeof(set), &set) == 0;
+}
+
+/* The CPUs of each place, from the starting mask: the first for one,
+ * the first two for split.  Returns false if split lacks a second. */
+static bool place_init(void)
+{
+	int cpu[2] = { -1, -1 }, k = 0;
+
+	if (sched_getaffinity(0, sizeof(place_orig), &place_orig) < 0)
+		die("sched_getaffinity");
+	for (int i = 0; i < CPU_SETSIZE && k < 2; i++)
+		if (CPU_ISSET(i, &place_orig))
+			cpu[k++] = i;
+	place_bench[PLACE_ONE] = place_ttfs[PLACE_ONE] = cpu[0];
+	place_bench[PLACE_SPLIT] = cpu[0];
+	place_ttfs[PLACE_SPLIT] = cpu[1];
+	return cpu[1] >= 0;
+}
+
+/* The starting mask as a list, "0-1,4". */
+static const char *place_cpus(void)
+{
+	static char buf[256];
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < CPU_SETSIZE; i++) {
+		int j = i;
+
+		if (!CPU_ISSET(i, &place_orig))
+			continue;
+		while (j + 1 < CPU_SETSIZE && CPU_ISSET(j + 1, &place_orig))
+			j++;
+		if (len + 24 >= sizeof(buf))
+			break;
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+					j > i ? "%s%d-%d" : "%s%d",
+					len ? "," : "", i, j);
+		i = j;
+	}
+	return buf;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -192,8 +246,10 @@ static bool full_io(int fd, void *buf, size_t len, bool rd)
 }
 
 /* The floor: median of a 16-byte request/ACK ping-pong between two
- * processes, the smallest exchange a calendar and a client can make. */
-static double floor_us(void)
+ * processes, the smallest exchange a calendar and a client can make.  The
+ * caller is already on the bench's CPU of place; the partner takes
+ * ttfs's. */
+static double floor_us(enum place place)
 {
 	static uint64_t s[FLOOR_SAMPLES];
 	struct um_timetravel_msg m = { .op = UM_TIMETRAVEL_REQUEST };
@@ -208,6 +264,8 @@ static double floor_us(void)
 		die("fork");
 	if (pid == 0) {
 		close(sv[0]);
+		if (place_ttfs[place] >= 0 && !place_pin(place_ttfs[place]))
+			_exit(1);
 		while (full_io(sv[1], &m, sizeof(m), true)) {
 			m.op = UM_TIMETRAVEL_ACK;
 			if (!full_io(sv[1], &m, sizeof(m), false))
@@ -257,7 +315,8 @@ static bool daemon_ready(const struct daemon *d)
 	return ok;
 }
 
-static void daemon_start(struct daemon *d, const char *ttfs)
+static void daemon_start(struct daemon *d, const char *ttfs,
+			 enum place place)
 {
 	int i;
 
@@ -280,6 +339,11 @@ static void daemon_start(struct daemon *d, const char *ttfs)
 		if (fd >= 0) {
 			dup2(fd, 1);
 			dup2(fd, 2);
+		}
+		/* Before exec, so its every thread is pinned too. */
+		if (place_ttfs[place] >= 0 && !place_pin(place_ttfs[place])) {
+			perror("sched_setaffinity");
+			_exit(127);
 		}
 		/* Room on the page for every client of the biggest N. */
 		execl(ttfs, ttfs, "-f", "--shm-clients", "65534",
@@ -377,6 +441,9 @@ static pid_t monitor_start(const struct daemon *d, enum monitor mon)
 		int fd = open("/dev/null", O_WRONLY);
 
 		setpgid(0, 0);
+		/* The loop goes where the scheduler likes, in every place. */
+		if (!place_pin(-1))
+			_exit(1);
 		if (fd >= 0) {
 			dup2(fd, 1);
 			dup2(fd, 2);
@@ -711,8 +778,8 @@ static void client_input(struct run *r, struct client *c)
 }
 
 static struct result bench_one(const char *ttfs, unsigned int n,
-			       enum mode mode, uint64_t grants,
-			       enum monitor mon)
+			       enum mode mode, enum place place,
+			       uint64_t grants, enum monitor mon)
 {
 	struct result res = { 0 };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -724,8 +791,11 @@ static struct result bench_one(const char *ttfs, unsigned int n,
 	unsigned int i;
 	int ep;
 
-	res.floor_us = floor_us();
-	daemon_start(&d, ttfs);
+	/* Before the floor, whose first end is this process. */
+	if (!place_pin(place_bench[place]))
+		die("sched_setaffinity");
+	res.floor_us = floor_us(place);
+	daemon_start(&d, ttfs, place);
 	r.cl = calloc(n, sizeof(*r.cl));
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (!r.cl || ep < 0)
@@ -793,6 +863,9 @@ static struct result bench_one(const char *ttfs, unsigned int n,
 	close(ep);
 	free(r.cl);
 	daemon_stop(&d);
+	/* The next run's place starts from the starting mask. */
+	if (!place_pin(-1))
+		die("sched_setaffinity");
 	return res;
 }
 
@@ -804,26 +877,32 @@ static int cmp_rate(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The run of median rate among reps runs of each mode and binary, modes
- * and binaries taking turns so that a disturbance of the machine hits all
- * alike. */
+/* The run of median rate among reps runs of each mode, place and binary,
+ * all taking turns so that a disturbance of the machine hits all alike. */
 static void bench_rows(const char *const *bins, unsigned int nbins,
 		       unsigned int reps, unsigned int n, const bool *modes,
-		       uint64_t grants, enum monitor mon,
-		       struct result out[MODE_COUNT][MAX_BINS])
+		       const bool *places, uint64_t grants, enum monitor mon,
+		       struct result out[PLACE_COUNT][MODE_COUNT][MAX_BINS])
 {
-	static struct result r[MODE_COUNT][MAX_BINS][MAX_REPS];
+	static struct result r[PLACE_COUNT][MODE_COUNT][MAX_BINS][MAX_REPS];
 
 	for (unsigned int k = 0; k < reps; k++)
 		for (unsigned int m = 0; m < MODE_COUNT; m++)
-			for (unsigned int b = 0; modes[m] && b < nbins; b++)
-				r[m][b][k] = bench_one(bins[b], n, m, grants,
-						       mon);
-	for (unsigned int m = 0; m < MODE_COUNT; m++)
-		for (unsigned int b = 0; modes[m] && b < nbins; b++) {
-			qsort(r[m][b], reps, sizeof(r[m][b][0]), cmp_rate);
-			out[m][b] = r[m][b][reps / 2];
-		}
+			for (unsigned int p = 0; modes[m] && p < PLACE_COUNT;
+			     p++)
+				for (unsigned int b = 0; places[p] && b < nbins;
+				     b++)
+					r[p][m][b][k] = bench_one(bins[b], n, m,
+								  p, grants,
+								  mon);
+	for (unsigned int p = 0; p < PLACE_COUNT; p++)
+		for (unsigned int m = 0; places[p] && m < MODE_COUNT; m++)
+			for (unsigned int b = 0; modes[m] && b < nbins; b++) {
+				struct result *v = r[p][m][b];
+
+				qsort(v, reps, sizeof(v[0]), cmp_rate);
+				out[p][m][b] = v[reps / 2];
+			}
 }
 
 static unsigned int parse_list(const char *s, unsigned int *v)
@@ -851,7 +930,8 @@ static void usage(void)
 	fprintf(stderr, "usage: bench --ttfs PATH [--ttfs PATH...] "
 		"[--clients N[,N...]] [--grants G]\n"
 		"             [--mode basic|free|shm|both|all[,...]] "
-		"[--monitor] [--repeat R]\n");
+		"[--monitor] [--repeat R]\n"
+		"             [--place any|one|split[,...]]\n");
 	exit(2);
 }
 
@@ -880,6 +960,61 @@ static void parse_modes(const char *s, bool *modes)
 	}
 }
 
+/* --place: a comma list of any, one, split. */
+static void parse_places(const char *s, bool *places)
+{
+	char buf[64], *tok, *save = NULL;
+
+	if (strlen(s) >= sizeof(buf))
+		usage();
+	strcpy(buf, s);
+	memset(places, 0, PLACE_COUNT * sizeof(*places));
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		unsigned int p = 0;
+
+		while (p < PLACE_COUNT && strcmp(tok, place_names[p]))
+			p++;
+		if (p == PLACE_COUNT)
+			usage();
+		places[p] = true;
+	}
+}
+
+/* One line per place: where everything runs.  Drops split, saying so,
+ * without a second CPU; false if no place is left. */
+static bool place_print(bool *places, bool monitor)
+{
+	bool two = place_init(), left = false;
+
+	for (unsigned int p = 0; p < PLACE_COUNT; p++) {
+		if (!places[p])
+			continue;
+		printf("place %-6s ", place_names[p]);
+		if (p == PLACE_ANY)
+			printf("not pinned (CPUs %s allowed); floor: not "
+			       "pinned\n", place_cpus());
+		else if (p == PLACE_ONE)
+			printf("bench, its clients and ttfs on CPU %d; "
+			       "floor: both ends on CPU %d\n",
+			       place_bench[p], place_ttfs[p]);
+		else if (two)
+			printf("bench and its clients on CPU %d, ttfs on "
+			       "CPU %d; floor: one end on each\n",
+			       place_bench[p], place_ttfs[p]);
+		else {
+			printf("SKIPPED: only CPU %s allowed, split needs "
+			       "two (taskset?)\n", place_cpus());
+			places[p] = false;
+		}
+		left = left || places[p];
+	}
+	if (monitor)
+		printf("monitor loops: never pinned (CPUs %s allowed)\n",
+		       place_cpus());
+	return left;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -889,16 +1024,19 @@ int main(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "monitor", no_argument, NULL, 'M' },
 		{ "repeat", required_argument, NULL, 'r' },
+		{ "place", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *bins[MAX_BINS];
 	unsigned int ns[MAX_NS] = { 2, 10, 100, 1000, 10000 };
-	unsigned int nn = 5, nbins = 0, reps = 1, b, i;
-	static struct result res[MODE_COUNT][MAX_BINS];
+	unsigned int nn = 5, nbins = 0, reps = 1, b, i, p;
+	static struct result res[PLACE_COUNT][MODE_COUNT][MAX_BINS];
 	uint64_t grants = 100000;
 	bool modes[MODE_COUNT] = { true, true, true }, monitor = false;
-	double rate10[MAX_BINS] = { 0 }, ratebig[MAX_BINS] = { 0 };
-	unsigned int big[MAX_BINS] = { 0 };
+	bool places[PLACE_COUNT] = { true, true, true };
+	double rate10[PLACE_COUNT][MAX_BINS] = { { 0 } };
+	double ratebig[PLACE_COUNT][MAX_BINS] = { { 0 } };
+	unsigned int big[PLACE_COUNT][MAX_BINS] = { { 0 } };
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
@@ -927,6 +1065,9 @@ int main(int argc, char **argv)
 			if (reps == 0 || reps > MAX_REPS)
 				usage();
 			break;
+		case 'p':
+			parse_places(optarg, places);
+			break;
 		default:
 			usage();
 		}
@@ -939,41 +1080,50 @@ int main(int argc, char **argv)
 
 	for (b = 0; b < nbins; b++)
 		printf("ttfs #%u: %s\n", b, bins[b]);
+	if (!place_print(places, monitor)) {
+		/* 77: meson's "skipped". */
+		fprintf(stderr, "bench: no place left to run\n");
+		return 77;
+	}
 	printf("%llu grants measured per run, after a warm-up of 3N + 2000; "
-	       "each row the median of %u runs, modes alternating\n"
+	       "each row the median of %u runs, modes, places and binaries "
+	       "alternating\n"
 	       "rt = round trips per grant on the critical path; "
-	       "ratio = us/grant / (rt * floor);\n"
-	       "x basic = grants/s / basic's grants/s at the same N; "
-	       "shm = clients on the page\n\n",
+	       "ratio = us/grant / (rt * floor), floor in the row's place;\n"
+	       "x basic = grants/s / basic's grants/s at the same N and "
+	       "place; shm = clients on the page\n\n",
 	       (unsigned long long)grants, reps);
 
 	if (!monitor) {
-		double shm_ratio[MAX_NS][MAX_BINS] = { { 0 } };
+		double shm_ratio[MAX_NS][PLACE_COUNT][MAX_BINS] = { { { 0 } } };
 
-		printf("bin %6s %-5s %10s %8s %7s %3s %6s %8s %8s %8s %7s "
-		       "%6s\n", "N", "mode", "grants/s", "us/grant", "floor",
-		       "rt", "ratio", "ev/grant", "RSS MiB", "cpu us/g",
-		       "x basic", "shm");
+		printf("bin %6s %-5s %-5s %10s %8s %7s %3s %6s %8s %8s %8s "
+		       "%7s %6s\n", "N", "place", "mode", "grants/s",
+		       "us/grant", "floor", "rt", "ratio", "ev/grant",
+		       "RSS MiB", "cpu us/g", "x basic", "shm");
 		for (i = 0; i < nn; i++) {
-			bench_rows(bins, nbins, reps, ns[i], modes, grants,
-				   MON_NONE, res);
-			for (unsigned int m = 0; m < MODE_COUNT; m++) {
+			bench_rows(bins, nbins, reps, ns[i], modes, places,
+				   grants, MON_NONE, res);
+			for (p = 0; p < PLACE_COUNT; p++)
+			for (unsigned int m = 0; places[p] && m < MODE_COUNT;
+			     m++) {
 				if (!modes[m])
 					continue;
 				for (b = 0; b < nbins; b++) {
-					struct result r = res[m][b];
+					struct result r = res[p][m][b];
 					double base = modes[MODE_BASIC] ?
-						res[MODE_BASIC][b].grants_per_s
-						: 0;
+						res[p][MODE_BASIC][b]
+						.grants_per_s : 0;
 					char xb[16] = "-";
 
 					if (base > 0)
 						snprintf(xb, sizeof(xb), "%.2f",
 							 r.grants_per_s / base);
 
-					printf("#%-2u %6u %-5s %10.0f %8.2f "
-					       "%7.2f %3d %6.2f %8.2f %8.1f "
-					       "%8.2f %7s %6u%s\n", b, ns[i],
+					printf("#%-2u %6u %-5s %-5s %10.0f "
+					       "%8.2f %7.2f %3d %6.2f %8.2f "
+					       "%8.1f %8.2f %7s %6u%s\n", b,
+					       ns[i], place_names[p],
 					       mode_names[m], r.grants_per_s,
 					       r.us_per_grant, r.floor_us,
 					       mode_rt[m], r.us_per_grant /
@@ -983,7 +1133,7 @@ int main(int argc, char **argv)
 					       r.shm_clients,
 					       r.ok ? "" : " (stalled)");
 					if (m == MODE_SHM && base > 0)
-						shm_ratio[i][b] =
+						shm_ratio[i][p][b] =
 							r.grants_per_s / base;
 					if (m == MODE_SHM &&
 					    r.shm_clients != ns[i])
@@ -995,48 +1145,55 @@ int main(int argc, char **argv)
 					if (m != MODE_BASIC)
 						continue;
 					if (ns[i] == 10)
-						rate10[b] = r.grants_per_s;
-					if (ns[i] >= big[b]) {
-						big[b] = ns[i];
-						ratebig[b] = r.grants_per_s;
+						rate10[p][b] = r.grants_per_s;
+					if (ns[i] >= big[p][b]) {
+						big[p][b] = ns[i];
+						ratebig[p][b] = r.grants_per_s;
 					}
 				}
 			}
 		}
-		for (b = 0; b < nbins; b++)
-			if (rate10[b] > 0 && big[b] > 10)
-				printf("#%u: basic rate at N=%u / at N=10: "
-				       "%.2f\n", b, big[b],
-				       ratebig[b] / rate10[b]);
-		for (b = 0; b < nbins; b++) {
-			if (!modes[MODE_SHM] || !modes[MODE_BASIC])
-				break;
-			printf("#%u: shm / basic grants/s:", b);
-			for (i = 0; i < nn; i++)
-				printf(" N=%u %.2f", ns[i], shm_ratio[i][b]);
-			printf("\n");
-		}
+		for (p = 0; p < PLACE_COUNT; p++)
+			for (b = 0; places[p] && b < nbins; b++)
+				if (rate10[p][b] > 0 && big[p][b] > 10)
+					printf("#%u %s: basic rate at N=%u / "
+					       "at N=10: %.2f\n", b,
+					       place_names[p], big[p][b],
+					       ratebig[p][b] / rate10[p][b]);
+		for (p = 0; p < PLACE_COUNT; p++)
+			for (b = 0; places[p] && b < nbins; b++) {
+				if (!modes[MODE_SHM] || !modes[MODE_BASIC])
+					break;
+				printf("#%u %s: shm / basic grants/s:", b,
+				       place_names[p]);
+				for (i = 0; i < nn; i++)
+					printf(" N=%u %.2f", ns[i],
+					       shm_ratio[i][p][b]);
+				printf("\n");
+			}
 		return 0;
 	}
 
-	printf("bin %6s %-12s %10s %8s %7s %8s\n", "N", "monitor",
-	       "grants/s", "us/grant", "floor", "vs none");
+	printf("bin %6s %-5s %-12s %10s %8s %7s %8s\n", "N", "place",
+	       "monitor", "grants/s", "us/grant", "floor", "vs none");
 	for (i = 0; i < nn; i++) {
 		static const bool basic_only[MODE_COUNT] = { true };
-		double base[MAX_BINS] = { 0 };
+		double base[PLACE_COUNT][MAX_BINS] = { { 0 } };
 
 		for (unsigned int mon = 0; mon < MON_COUNT; mon++) {
 			bench_rows(bins, nbins, reps, ns[i], basic_only,
-				   grants, mon, res);
-			for (b = 0; b < nbins; b++) {
-				struct result r = res[MODE_BASIC][b];
+				   places, grants, mon, res);
+			for (p = 0; p < PLACE_COUNT; p++)
+			for (b = 0; places[p] && b < nbins; b++) {
+				struct result r = res[p][MODE_BASIC][b];
 
 				if (mon == MON_NONE)
-					base[b] = r.grants_per_s;
-				printf("#%-2u %6u %-12s %10.0f %8.2f %7.2f "
-				       "%8.3f%s\n", b, ns[i], mon_names[mon],
+					base[p][b] = r.grants_per_s;
+				printf("#%-2u %6u %-5s %-12s %10.0f %8.2f "
+				       "%7.2f %8.3f%s\n", b, ns[i],
+				       place_names[p], mon_names[mon],
 				       r.grants_per_s, r.us_per_grant,
-				       r.floor_us, r.grants_per_s / base[b],
+				       r.floor_us, r.grants_per_s / base[p][b],
 				       r.ok ? "" : " (stalled)");
 			}
 		}

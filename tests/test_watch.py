@@ -659,7 +659,7 @@ class StatsTest(WatchTest):
         self.start_daemon('--paused')
         st = self.stats()
         keys = ['clock', 'grants', 'clients_now', 'clients_ever',
-                'clients_shm', 'shm.request',
+                'clients_shm', 'shm.request', 'fs.requests',
                 'ratio_total', 'ratio_last_second']
         keys += ['rx.' + op for op in OPS] + ['tx.' + op for op in OPS]
         self.assertEqual(list(st), keys)
