@@ -68,9 +68,9 @@
  * from what the shell loop takes from everyone.
  */
 #include <errno.h>
-#include <sched.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -981,16 +981,36 @@ static void parse_places(const char *s, bool *places)
 	}
 }
 
-/* One line per place: where everything runs.  Drops split, saying so,
- * without a second CPU; false if no place is left. */
-static bool place_print(bool *places, bool monitor)
+/* A row of the table; base: basic's grants/s at its N and place, or 0. */
+static void row_print(unsigned int b, unsigned int n, enum place p,
+		      enum mode m, const struct result *r, double base)
 {
-	bool two = place_init(), left = false;
+	char xb[16] = "-";
+
+	if (base > 0)
+		snprintf(xb, sizeof(xb), "%.2f", r->grants_per_s / base);
+	printf("#%-2u %6u %-5s %-5s %10.0f %8.2f %7.2f %3d %6.2f %8.2f "
+	       "%8.1f %8.2f %7s %6u%s\n", b, n, place_names[p],
+	       mode_names[m], r->grants_per_s, r->us_per_grant, r->floor_us,
+	       mode_rt[m], r->us_per_grant / (mode_rt[m] * r->floor_us),
+	       r->events_per_grant, r->rss_mib, r->cpu_us_per_grant, xb,
+	       r->shm_clients, r->ok ? "" : " (stalled)");
+	if (m == MODE_SHM && r->shm_clients != n)
+		printf("    (only %u of %u clients on the page: ttfs "
+		       "--no-shm or too old?)\n", r->shm_clients, n);
+}
+
+/* One line per place: where everything runs.  Drops split, saying so,
+ * without a second CPU (two); false if no place is left. */
+static bool place_print(bool *places, bool two, bool monitor)
+{
+	bool left = false;
 
 	for (unsigned int p = 0; p < PLACE_COUNT; p++) {
 		if (!places[p])
 			continue;
-		printf("place %-6s ", place_names[p]);
+		printf("place %s:%*s", place_names[p],
+		       7 - (int)strlen(place_names[p]), "");
 		if (p == PLACE_ANY)
 			printf("not pinned (CPUs %s allowed); floor: not "
 			       "pinned\n", place_cpus());
@@ -1080,7 +1100,7 @@ int main(int argc, char **argv)
 
 	for (b = 0; b < nbins; b++)
 		printf("ttfs #%u: %s\n", b, bins[b]);
-	if (!place_print(places, monitor)) {
+	if (!place_print(places, place_init(), monitor)) {
 		/* 77: meson's "skipped". */
 		fprintf(stderr, "bench: no place left to run\n");
 		return 77;
@@ -1104,51 +1124,32 @@ int main(int argc, char **argv)
 		for (i = 0; i < nn; i++) {
 			bench_rows(bins, nbins, reps, ns[i], modes, places,
 				   grants, MON_NONE, res);
-			for (p = 0; p < PLACE_COUNT; p++)
-			for (unsigned int m = 0; places[p] && m < MODE_COUNT;
-			     m++) {
-				if (!modes[m])
+			for (unsigned int pm = 0; pm < PLACE_COUNT * MODE_COUNT;
+			     pm++) {
+				/* Places, then modes within each. */
+				enum place pl = pm / MODE_COUNT;
+				enum mode m = pm % MODE_COUNT;
+
+				if (!places[pl] || !modes[m])
 					continue;
 				for (b = 0; b < nbins; b++) {
-					struct result r = res[p][m][b];
+					const struct result *r = &res[pl][m][b];
 					double base = modes[MODE_BASIC] ?
-						res[p][MODE_BASIC][b]
+						res[pl][MODE_BASIC][b]
 						.grants_per_s : 0;
-					char xb[16] = "-";
 
-					if (base > 0)
-						snprintf(xb, sizeof(xb), "%.2f",
-							 r.grants_per_s / base);
-
-					printf("#%-2u %6u %-5s %-5s %10.0f "
-					       "%8.2f %7.2f %3d %6.2f %8.2f "
-					       "%8.1f %8.2f %7s %6u%s\n", b,
-					       ns[i], place_names[p],
-					       mode_names[m], r.grants_per_s,
-					       r.us_per_grant, r.floor_us,
-					       mode_rt[m], r.us_per_grant /
-					       (mode_rt[m] * r.floor_us),
-					       r.events_per_grant, r.rss_mib,
-					       r.cpu_us_per_grant, xb,
-					       r.shm_clients,
-					       r.ok ? "" : " (stalled)");
+					row_print(b, ns[i], pl, m, r, base);
 					if (m == MODE_SHM && base > 0)
-						shm_ratio[i][p][b] =
-							r.grants_per_s / base;
-					if (m == MODE_SHM &&
-					    r.shm_clients != ns[i])
-						printf("    (only %u of %u clients "
-						       "on the page: ttfs "
-						       "--no-shm or too old?)"
-						       "\n", r.shm_clients,
-						       ns[i]);
+						shm_ratio[i][pl][b] =
+							r->grants_per_s / base;
 					if (m != MODE_BASIC)
 						continue;
 					if (ns[i] == 10)
-						rate10[p][b] = r.grants_per_s;
-					if (ns[i] >= big[p][b]) {
-						big[p][b] = ns[i];
-						ratebig[p][b] = r.grants_per_s;
+						rate10[pl][b] = r->grants_per_s;
+					if (ns[i] >= big[pl][b]) {
+						big[pl][b] = ns[i];
+						ratebig[pl][b] =
+							r->grants_per_s;
 					}
 				}
 			}
@@ -1174,7 +1175,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	printf("bin %6s %-5s %-12s %10s %8s %7s %8s\n", "N", "place",
+	printf("bin %6s %-5s %-13s %10s %8s %7s %8s\n", "N", "place",
 	       "monitor", "grants/s", "us/grant", "floor", "vs none");
 	for (i = 0; i < nn; i++) {
 		static const bool basic_only[MODE_COUNT] = { true };
@@ -1183,18 +1184,22 @@ int main(int argc, char **argv)
 		for (unsigned int mon = 0; mon < MON_COUNT; mon++) {
 			bench_rows(bins, nbins, reps, ns[i], basic_only,
 				   places, grants, mon, res);
-			for (p = 0; p < PLACE_COUNT; p++)
-			for (b = 0; places[p] && b < nbins; b++) {
-				struct result r = res[p][MODE_BASIC][b];
+			for (p = 0; p < PLACE_COUNT; p++) {
+				if (!places[p])
+					continue;
+				for (b = 0; b < nbins; b++) {
+					struct result r = res[p][MODE_BASIC][b];
 
-				if (mon == MON_NONE)
-					base[p][b] = r.grants_per_s;
-				printf("#%-2u %6u %-5s %-12s %10.0f %8.2f "
-				       "%7.2f %8.3f%s\n", b, ns[i],
-				       place_names[p], mon_names[mon],
-				       r.grants_per_s, r.us_per_grant,
-				       r.floor_us, r.grants_per_s / base[p][b],
-				       r.ok ? "" : " (stalled)");
+					if (mon == MON_NONE)
+						base[p][b] = r.grants_per_s;
+					printf("#%-2u %6u %-5s %-13s %10.0f "
+					       "%8.2f %7.2f %8.3f%s\n", b,
+					       ns[i], place_names[p],
+					       mon_names[mon], r.grants_per_s,
+					       r.us_per_grant, r.floor_us,
+					       r.grants_per_s / base[p][b],
+					       r.ok ? "" : " (stalled)");
+				}
 			}
 		}
 	}
