@@ -51,6 +51,7 @@ struct sock_server {
 	 * close a connection instead of spinning on it (see accept). */
 	int reserve_fd;
 	unsigned int nclients, max_clients, shm_clients;
+	uint64_t activity; /* client reads, for sock_activity */
 	char *path;
 	struct sock_client *all;
 	struct sock_client *dirty;
@@ -255,6 +256,11 @@ void sock_send(void *client_data, const struct um_timetravel_msg *msgs,
 	sock_dirty_add(c->srv, c);
 }
 
+uint64_t sock_activity(const struct sock_server *s)
+{
+	return s->activity;
+}
+
 void sock_kick(void *client_data)
 {
 	struct sock_client *c = client_data;
@@ -306,6 +312,7 @@ static void sock_client_cb(struct ev_loop *loop, ev_io *w, int revents)
 	unsigned char buf[SOCK_READ_SIZE];
 
 	(void)loop;
+	s->activity++;
 	if (revents & EV_WRITE) {
 		if (!sock_client_write(s, c)) {
 			sock_client_drop(s, c, c->dead);

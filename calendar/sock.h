@@ -10,6 +10,7 @@
 
 #include <ev.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "cal.h"
@@ -45,5 +46,8 @@ void sock_kick(void *client_data);
 /* Write what is queued and drop clients that failed; the loop calls it
  * before it blocks. */
 void sock_flush(struct sock_server *s);
+/* A count that moves whenever a client's socket was ready: the loop's
+ * --busy-poll keeps polling while it moves. */
+uint64_t sock_activity(const struct sock_server *s);
 
 #endif

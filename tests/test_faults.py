@@ -865,6 +865,54 @@ class SecurityTest(FaultTest):
             self.assertFalse(mounted(os.path.join(d, 'mnt')))
 
 
+class BusyPollTest(FaultTest):
+    """--busy-poll: turns as usual; the loop polls (CPU) for the time
+    given after a client speaks, then sleeps again."""
+
+    def test_polls_then_sleeps(self):
+        self.start_daemon('--busy-poll', '1s')
+        pid = self.proc.pid
+        a, b = self.client('a'), self.client('b')
+        a.started(1)
+        self.held(b, 2)
+        a.cycle(1 * S)
+        b.expect_start_ack()
+        for t in range(2, 42, 2):
+            b.cycle(t * S)
+            a.expect_run((t - 1) * S)
+            a.cycle((t + 1) * S)
+            b.expect_run(t * S)
+        # within the second after a client spoke, ttfs polls...
+        cpu0 = cpu_seconds(pid)
+        time.sleep(0.6)
+        busy = cpu_seconds(pid) - cpu0
+        # ...then sleeps (the tree's reads are no client: they do not
+        # extend it)
+        time.sleep(0.6)
+        cpu1 = cpu_seconds(pid)
+        time.sleep(1.0)
+        idle = cpu_seconds(pid) - cpu1
+        self.assertGreater(busy, 0.15, 'no polling after a client spoke')
+        self.assertLess(idle, 0.1, 'still polling 1.2 s after the last '
+                        'client message: %.2fs of CPU in 1s' % idle)
+        self.assertEqual(self.read('clients', '2', 'state'), 'running\n')
+        self.assert_alive()
+
+    def test_bad_values_refused(self):
+        d = tempfile.mkdtemp(prefix='ttfs-faults-')
+        self.addCleanup(shutil.rmtree, d, True)
+        os.mkdir(os.path.join(d, 'mnt'))
+        for v in ('2s', '+1us', 'fast', '-1', ''):
+            r = subprocess.run([tt.TTFS, '-f', '--socket',
+                                os.path.join(d, 's'), '--busy-poll', v,
+                                os.path.join(d, 'mnt')],
+                               capture_output=True, text=True, timeout=10)
+            self.assertNotEqual(r.returncode, 0, v)
+            self.assertIn('--busy-poll', r.stderr, v)
+            self.assertFalse(os.path.lexists(os.path.join(d, 's')))
+            self.assertFalse(mounted(os.path.join(d, 'mnt')))
+
+
 class LifecycleTest(FaultTest):
     def ends_cleanly(self, how):
         self.start_daemon()
