@@ -2,8 +2,8 @@
 /*
  * bench.c: how fast ttfs hands out turns.
  *
- *   bench --ttfs PATH [--ttfs PATH...] [--clients N[,N...]] [--grants G]
- *         [--mode basic|free|shm|both|all[,...]] [--repeat R] [--monitor]
+ *   bench --ttfs 'PATH [OPTION...]' [--ttfs ...] [--clients N[,N...]]
+ *         [--grants G] [--mode basic|free|shm|both|all[,...]] [--repeat R] [--monitor]
  *         [--place any|one|split[,...]]
  *
  * For each N it starts ttfs (-f, a temporary socket and mount), connects
@@ -58,14 +58,16 @@
  *          With fewer than 2 CPUs allowed it is skipped, with a note.
  * ttfs is pinned after fork, before exec (its threads inherit it), the
  * bench around each run, back to its starting mask after it, so places
- * do not leak into each other.  The --monitor shell loop and its
- * children are never pinned: they get the starting mask back.
+ * do not leak into each other.  The --monitor shell loop runs on the
+ * second CPU in place one (the simulation's CPU is left to it, so what
+ * the loop costs is ttfs answering it); in the others it is not pinned.
  *
  * --monitor: each N runs alone, with `cat clock` in a tight loop, with
- * `ls clients/` in a tight loop, and with `cat /etc/hostname` in a tight
- * loop, a control that loads the machine alike but asks ttfs nothing: on
- * a machine with few cores, that separates what ttfs spends answering
- * from what the shell loop takes from everyone.
+ * `read -r c < clock` (the shell's builtin: no fork, so nearly all the
+ * loop does is ask ttfs, one byte per READ), with `ls clients/`, and
+ * with `cat /etc/hostname`, a control that loads the machine alike but
+ * asks ttfs nothing: on a machine with few cores, that separates what
+ * ttfs spends answering from what the shell loop takes from everyone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -96,14 +98,15 @@
 #define FLOOR_WARM 2000
 
 enum mode { MODE_BASIC, MODE_FREE, MODE_SHM, MODE_COUNT };
-enum monitor { MON_NONE, MON_CLOCK, MON_LS, MON_CONTROL, MON_COUNT };
+enum monitor { MON_NONE, MON_CLOCK, MON_READ, MON_LS, MON_CONTROL,
+	       MON_COUNT };
 enum place { PLACE_ANY, PLACE_ONE, PLACE_SPLIT, PLACE_COUNT };
 
 static const char *const mode_names[] = { "basic", "free", "shm" };
 /* Round trips per grant on the critical path. */
 static const int mode_rt[] = { 2, 2, 1 };
 static const char *const mon_names[] = {
-	"none", "cat clock", "ls clients/", "cat (control)",
+	"none", "cat clock", "read <clock", "ls clients/", "cat (control)",
 };
 static const char *const place_names[] = { "any", "one", "split" };
 
@@ -113,6 +116,8 @@ static const char *const place_names[] = { "any", "one", "split" };
 static cpu_set_t place_orig;
 static int place_bench[PLACE_COUNT] = { -1, -1, -1 };
 static int place_ttfs[PLACE_COUNT] = { -1, -1, -1 };
+/* Where --monitor's loop runs: the CPU one leaves spare, else anywhere. */
+static int place_monitor[PLACE_COUNT] = { -1, -1, -1 };
 
 /* What a client waits for. */
 enum cstate { C_START_ACK, C_RUN };
@@ -193,6 +198,7 @@ static bool place_init(void)
 	place_bench[PLACE_ONE] = place_ttfs[PLACE_ONE] = cpu[0];
 	place_bench[PLACE_SPLIT] = cpu[0];
 	place_ttfs[PLACE_SPLIT] = cpu[1];
+	place_monitor[PLACE_ONE] = cpu[1];
 	return cpu[1] >= 0;
 }
 
@@ -345,10 +351,26 @@ static void daemon_start(struct daemon *d, const char *ttfs,
 			perror("sched_setaffinity");
 			_exit(127);
 		}
-		/* Room on the page for every client of the biggest N. */
-		execl(ttfs, ttfs, "-f", "--shm-clients", "65534",
-		      "--socket", d->sock, d->mnt, (char *)NULL);
-		perror(ttfs);
+		/* "PATH OPTION..." (split at spaces) runs PATH with those
+		 * options too, e.g. "build/ttfs --busy-poll 50us".  Room on
+		 * the page for every client of the biggest N. */
+		char *argv[16], *words = strdup(ttfs), *save = NULL;
+		int n = 0;
+
+		for (char *w = strtok_r(words, " ", &save); w && n < 10;
+		     w = strtok_r(NULL, " ", &save))
+			argv[n++] = w;
+		if (n == 0)
+			_exit(127);
+		argv[n++] = "-f";
+		argv[n++] = "--shm-clients";
+		argv[n++] = "65534";
+		argv[n++] = "--socket";
+		argv[n++] = d->sock;
+		argv[n++] = d->mnt;
+		argv[n] = NULL;
+		execv(argv[0], argv);
+		perror(argv[0]);
 		_exit(127);
 	}
 	for (i = 0; i < 1000; i++) {
@@ -428,7 +450,8 @@ static uint64_t daemon_cpu(const struct daemon *d)
 	return (ut + stt) * (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK));
 }
 
-static pid_t monitor_start(const struct daemon *d, enum monitor mon)
+static pid_t monitor_start(const struct daemon *d, enum monitor mon,
+			   enum place place)
 {
 	pid_t pid;
 
@@ -441,8 +464,10 @@ static pid_t monitor_start(const struct daemon *d, enum monitor mon)
 		int fd = open("/dev/null", O_WRONLY);
 
 		setpgid(0, 0);
-		/* The loop goes where the scheduler likes, in every place. */
-		if (!place_pin(-1))
+		/* In one, the loop gets the spare CPU: what is measured is
+		 * then ttfs answering it, not a fork storm on the CPU of the
+		 * simulation.  Elsewhere it goes where the scheduler likes. */
+		if (!place_pin(place_monitor[place]))
 			_exit(1);
 		if (fd >= 0) {
 			dup2(fd, 1);
@@ -452,7 +477,8 @@ static pid_t monitor_start(const struct daemon *d, enum monitor mon)
 			_exit(1);
 		/* The control loads the machine alike but not ttfs. */
 		execl("/bin/sh", "sh", "-c", mon == MON_CLOCK ?
-		      "while :; do cat clock; done" : mon == MON_LS ?
+		      "while :; do cat clock; done" : mon == MON_READ ?
+		      "while :; do read -r c < clock; done" : mon == MON_LS ?
 		      "while :; do ls clients/; done" :
 		      "while :; do cat /etc/hostname; done", (char *)NULL);
 		_exit(127);
@@ -821,7 +847,7 @@ static struct result bench_one(const char *ttfs, unsigned int n,
 			die("epoll_ctl");
 		client_send(c, &m, 1);
 	}
-	monpid = monitor_start(&d, mon);
+	monpid = monitor_start(&d, mon, place);
 	for (;;) {
 		int k = epoll_wait(ep, evs, 64, 10000);
 
@@ -927,7 +953,7 @@ static unsigned int parse_list(const char *s, unsigned int *v)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench --ttfs PATH [--ttfs PATH...] "
+	fprintf(stderr, "usage: bench --ttfs 'PATH [OPTION...]' [--ttfs ...] "
 		"[--clients N[,N...]] [--grants G]\n"
 		"             [--mode basic|free|shm|both|all[,...]] "
 		"[--monitor] [--repeat R]\n"
@@ -1029,7 +1055,11 @@ static bool place_print(bool *places, bool two, bool monitor)
 		}
 		left = left || places[p];
 	}
-	if (monitor)
+	if (monitor && places[PLACE_ONE] && place_monitor[PLACE_ONE] >= 0)
+		printf("monitor loops: on CPU %d in place one, else not pinned "
+		       "(CPUs %s allowed)\n", place_monitor[PLACE_ONE],
+		       place_cpus());
+	else if (monitor)
 		printf("monitor loops: never pinned (CPUs %s allowed)\n",
 		       place_cpus());
 	return left;
