@@ -913,6 +913,43 @@ class BusyPollTest(FaultTest):
             self.assertFalse(mounted(os.path.join(d, 'mnt')))
 
 
+class TreeYieldsTest(FaultTest):
+    """The tree pauses after each request answered while clients talk
+    (the simulation goes first); it must still answer, promptly."""
+
+    def test_reads_while_a_client_floods(self):
+        import threading
+        self.start_daemon()
+        a = self.client('a')
+        a.started(1)
+        stop = threading.Event()
+        gets = [0]
+
+        def flood():
+            while not stop.is_set():
+                a.get()
+                gets[0] += 1
+        th = threading.Thread(target=flood)
+        th.start()
+        try:
+            t0 = time.monotonic()
+            for _ in range(100):
+                # cat, not open(): a tree that never resumes fails here
+                # (timeout) instead of hanging the test
+                r = subprocess.run(['cat', self.path('clock')],
+                                   capture_output=True, text=True,
+                                   timeout=5 * SLOW)
+                self.assertEqual(r.stdout, '0\n')
+            took = time.monotonic() - t0
+        finally:
+            stop.set()
+            th.join(10)
+        self.assertGreater(gets[0], 100, 'the flood did not run')
+        # 100 cats of 5 requests, each pause at most 2 ms
+        self.assertLess(took, 4.0 * SLOW, 'reads starved: %.2fs' % took)
+        self.assert_alive()
+
+
 class LifecycleTest(FaultTest):
     def ends_cleanly(self, how):
         self.start_daemon()
