@@ -6,8 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <sched.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -376,7 +376,8 @@ static void daemon_fuse_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 		d->fuse_seen = seen;
 		ev_io_stop(loop, &d->fuse_io);
-		ev_timer_set(&d->fuse_pause,
+		/* (ev_time is the wall clock: a step back gives no pause) */
+		ev_timer_set(&d->fuse_pause, pause < 0.0 ? 0.0 :
 			     pause < FUSE_PAUSE_MAX ? pause : FUSE_PAUSE_MAX, 0.0);
 		ev_timer_start(loop, &d->fuse_pause);
 	}
@@ -393,7 +394,8 @@ static void daemon_busy_update(struct daemon *d)
 		d->busy_seen = seen;
 		d->busy_since = now;
 	}
-	if (now - d->busy_since < d->busy_poll)
+	/* ev_now is the wall clock: a step back ends the polling. */
+	if (now >= d->busy_since && now - d->busy_since < d->busy_poll)
 		ev_idle_start(d->loop, &d->busy);
 	else
 		ev_idle_stop(d->loop, &d->busy);
