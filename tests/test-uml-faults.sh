@@ -68,6 +68,7 @@ ids() { # the IDs in clients/, sorted, on one line
 	done | sort -n | tr '\n' ' '
 }
 lines() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
+done3() { grep -q '^done ' "$out/3" 2>/dev/null; }
 pid_of() { awk -v id="$1" '$1 == id { print $2 }' "$logs/pids"; }
 session_alive() { # any process left in the session $1?
 	ps -eo sid= | awk -v s="$1" '$1 == s { f = 1 } END { exit !f }'
@@ -134,11 +135,16 @@ lines1=$(lines "$out/1")
 [ "$lines1" -lt $LOOPS ] || fail "instance 1 finished before it was killed"
 kill_instance 1
 wait_for "clients/$n1 to go" 50 eval '[ ! -e "$mnt/clients/$n1" ]'
-[ "$(ids)" = "3 " ] || fail "clients/ shows IDs $(ids), not 3"
+# Only instance 3 is left, unless it has finished meanwhile: instance 1's
+# busy loop lasts tens of simulated seconds (each shell step costs ticks),
+# during which 3 sleeps on, and catching 1 running takes longer on a
+# loaded machine (the tree's reads wait while the simulation runs).
+left=$(ids)
+[ "$left" = "3 " ] || { [ -z "$left" ] && done3; } ||
+	fail "clients/ shows IDs $left, not 3"
 echo "killed instance 1 (clients/$n1) while running (try $tries), after $lines1 sleeps"
 
 # 3. The survivor finishes its loop and powers off.
-done3() { grep -q '^done ' "$out/3" 2>/dev/null; }
 wait_for "instance 3 to finish" 3000 done3
 empty() { [ -z "$(ls "$mnt/clients")" ]; }
 wait_for "instance 3 to leave" 600 empty
