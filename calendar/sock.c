@@ -51,7 +51,7 @@ struct sock_server {
 	 * close a connection instead of spinning on it (see accept). */
 	int reserve_fd;
 	unsigned int nclients, max_clients, shm_clients;
-	uint64_t activity; /* client reads, for sock_activity */
+	uint64_t activity; /* client socket events, for sock_activity */
 	char *path;
 	struct sock_client *all;
 	struct sock_client *dirty;
