@@ -188,6 +188,22 @@ class FaultTest(TtfsTest):
     START_TIMEOUT = 10 * SLOW
     STOP_TIMEOUT = 10 * SLOW
 
+    def assert_refused(self, option, values):
+        """ttfs -f ... OPTION VALUE fails for each value, names the option
+        on stderr, and leaves neither a socket nor a mount behind."""
+        d = tempfile.mkdtemp(prefix='ttfs-faults-')
+        self.addCleanup(shutil.rmtree, d, True)
+        os.mkdir(os.path.join(d, 'mnt'))
+        for v in values:
+            r = subprocess.run([tt.TTFS, '-f', '--socket',
+                                os.path.join(d, 's'), option, v,
+                                os.path.join(d, 'mnt')],
+                               capture_output=True, text=True, timeout=10)
+            self.assertNotEqual(r.returncode, 0, v)
+            self.assertIn(option, r.stderr, v)
+            self.assertFalse(os.path.lexists(os.path.join(d, 's')))
+            self.assertFalse(mounted(os.path.join(d, 'mnt')))
+
     def log_head(self, limit=1 << 20):
         self.logf.flush()
         self.logf.seek(0)
@@ -851,19 +867,7 @@ class SecurityTest(FaultTest):
         self.assertIn('default_permissions', opts)
 
     def test_bad_socket_mode_refused(self):
-        d = tempfile.mkdtemp(prefix='ttfs-faults-')
-        self.addCleanup(shutil.rmtree, d, True)
-        os.mkdir(os.path.join(d, 'mnt'))
-        for mode in ('999', '01777', 'rw', ''):
-            r = subprocess.run([tt.TTFS, '-f', '--socket',
-                                os.path.join(d, 's'), '--socket-mode',
-                                mode, os.path.join(d, 'mnt')],
-                               capture_output=True, text=True, timeout=10)
-            self.assertNotEqual(r.returncode, 0, mode)
-            self.assertIn('--socket-mode', r.stderr)
-            self.assertFalse(os.path.lexists(os.path.join(d, 's')))
-            self.assertFalse(mounted(os.path.join(d, 'mnt')))
-
+        self.assert_refused('--socket-mode', ('999', '01777', 'rw', ''))
 
 class BusyPollTest(FaultTest):
     """--busy-poll: turns as usual; the loop polls (CPU) for the time
@@ -899,19 +903,7 @@ class BusyPollTest(FaultTest):
         self.assert_alive()
 
     def test_bad_values_refused(self):
-        d = tempfile.mkdtemp(prefix='ttfs-faults-')
-        self.addCleanup(shutil.rmtree, d, True)
-        os.mkdir(os.path.join(d, 'mnt'))
-        for v in ('2s', '+1us', 'fast', '-1', ''):
-            r = subprocess.run([tt.TTFS, '-f', '--socket',
-                                os.path.join(d, 's'), '--busy-poll', v,
-                                os.path.join(d, 'mnt')],
-                               capture_output=True, text=True, timeout=10)
-            self.assertNotEqual(r.returncode, 0, v)
-            self.assertIn('--busy-poll', r.stderr, v)
-            self.assertFalse(os.path.lexists(os.path.join(d, 's')))
-            self.assertFalse(mounted(os.path.join(d, 'mnt')))
-
+        self.assert_refused('--busy-poll', ('2s', '+1us', 'fast', '-1', ''))
 
 class TreeYieldsTest(FaultTest):
     """The tree pauses after each request answered while clients talk
