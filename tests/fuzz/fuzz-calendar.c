@@ -440,10 +440,12 @@ static void on_send(void *client_data, const struct um_timetravel_msg *msgs,
 				INV(m->time <= TT_TIME_MAX);
 				/* Never past its own pending request, which
 				 * its RUN must carry (corpus regress-get-*),
-				 * unless its own UPDATE went past it (or junk
-				 * in its slot made another request). */
+				 * unless its own UPDATE went past it: a request
+				 * behind its own time is no request (ttfs
+				 * refuses it, as it could never be run), nor is
+				 * junk in its slot. */
 				INV(!s->req_valid || m->time <= s->req ||
-				    m->time <= s->own || s->junked);
+				    s->req < s->own || s->junked);
 				s->told = s->own = m->time;
 			} else if (s->in_op == UM_TIMETRAVEL_GET_TOD) {
 				INV(m->time == cal_tod(F.cal) +
