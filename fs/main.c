@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,9 +53,14 @@ struct daemon {
 	struct tree *tree;
 	struct fuse_session *se;
 	struct fuse_buf fbuf;
+	/* The tree yields to the simulation: see daemon_fuse_cb.  The
+	 * loop watches the gate, an epoll set holding the FUSE fd while the
+	 * tree is open, so a request sent during a pause wakes nobody. */
 	ev_io fuse_io;
-	/* The tree yields to the simulation: see daemon_fuse_cb. */
-	ev_timer fuse_pause;
+	int fuse_gate;
+	bool fuse_paused;
+	uint64_t fuse_resume; /* CLOCK_MONOTONIC ns: the pause's end */
+	ev_timer fuse_pause; /* ends a pause when the loop sleeps */
 	uint64_t fuse_seen; /* sock_activity at the last FUSE request */
 	ev_prepare prepare;
 	/* --busy-poll: an idle watcher keeps the loop polling (never
@@ -333,25 +339,61 @@ static int opts_parse(int argc, char **argv, struct opts *o)
 /* While clients are talking, a FUSE request costs the simulation what it
  * takes the one thread to answer it, and a reader in a tight loop sends
  * them back to back.  So after each request answered while clients were
- * active, the tree waits FUSE_PAUSE_FACTOR times as long as the answer
- * took (at most FUSE_PAUSE_MAX): watching takes at most about 1/20 of
- * the loop from a running simulation, and nothing from an idle one. */
+ * active, the tree closes for FUSE_PAUSE_FACTOR times as long as the
+ * answer took (at least FUSE_PAUSE_MIN, for the wake-ups the answer
+ * cost besides; at most FUSE_PAUSE_MAX): watching takes at most about
+ * 1/20 of the loop from a running simulation, and nothing from an idle
+ * one.
+ *
+ * The pause's end is checked at every loop turn (daemon_prepare_cb),
+ * not by a short timer: on a VM, a timer due before the next tick makes
+ * every sleep of the loop reprogram the CPU's timer, which costs a
+ * running simulation more than the reader did.  FUSE_PAUSE_BACKSTOP,
+ * longer than a tick, ends the pause if the clients fall quiet. */
 #define FUSE_PAUSE_FACTOR 19.0
-#define FUSE_PAUSE_MAX 0.002
+#define FUSE_PAUSE_MIN 300000 /* ns */
+#define FUSE_PAUSE_MAX 2000000 /* ns */
+#define FUSE_PAUSE_BACKSTOP 0.01 /* s */
+
+static uint64_t daemon_now(void *data);
+
+static int daemon_fuse_gate(struct daemon *d, bool open)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (epoll_ctl(d->fuse_gate, open ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+		      fuse_session_fd(d->se), &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+static void daemon_fuse_resume(struct daemon *d)
+{
+	int r;
+
+	ev_timer_stop(d->loop, &d->fuse_pause);
+	d->fuse_paused = false;
+	r = daemon_fuse_gate(d, true);
+	if (r < 0) {
+		/* The tree could never be served again, unmount included. */
+		log_error("cannot watch the FUSE session again: %s",
+			  strerror(-r));
+		ev_break(d->loop, EVBREAK_ALL);
+	}
+}
 
 static void daemon_fuse_resume_cb(struct ev_loop *loop, ev_timer *w,
 				  int revents)
 {
-	struct daemon *d = w->data;
-
+	(void)loop;
 	(void)revents;
-	ev_io_start(loop, &d->fuse_io);
+	daemon_fuse_resume(w->data);
 }
 
 static void daemon_fuse_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct daemon *d = w->data;
-	double t0 = ev_time();
+	uint64_t t0 = daemon_now(d), took, pause;
 	uint64_t seen;
 	int r;
 
@@ -371,16 +413,20 @@ static void daemon_fuse_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	seen = sock_activity(d->srv);
-	if (seen != d->fuse_seen) {
-		double pause = (ev_time() - t0) * FUSE_PAUSE_FACTOR;
-
-		d->fuse_seen = seen;
-		ev_io_stop(loop, &d->fuse_io);
-		/* (ev_time is the wall clock: a step back gives no pause) */
-		ev_timer_set(&d->fuse_pause, pause < 0.0 ? 0.0 :
-			     pause < FUSE_PAUSE_MAX ? pause : FUSE_PAUSE_MAX, 0.0);
-		ev_timer_start(loop, &d->fuse_pause);
-	}
+	if (seen == d->fuse_seen)
+		return;
+	d->fuse_seen = seen;
+	took = daemon_now(d) - t0;
+	pause = (double)took * FUSE_PAUSE_FACTOR < FUSE_PAUSE_MAX ?
+		(uint64_t)((double)took * FUSE_PAUSE_FACTOR) : FUSE_PAUSE_MAX;
+	if (pause < FUSE_PAUSE_MIN)
+		pause = FUSE_PAUSE_MIN;
+	if (daemon_fuse_gate(d, false) < 0)
+		return; /* no pause, then */
+	d->fuse_paused = true;
+	d->fuse_resume = t0 + took + pause;
+	ev_timer_set(&d->fuse_pause, FUSE_PAUSE_BACKSTOP, 0.0);
+	ev_timer_start(loop, &d->fuse_pause);
 }
 
 /* Polling while a client is likely to answer soon spares the turn a
@@ -424,6 +470,8 @@ static void daemon_prepare_cb(struct ev_loop *loop, ev_prepare *w,
 	sock_flush(d->srv);
 	if (d->busy_poll > 0)
 		daemon_busy_update(d);
+	if (d->fuse_paused && daemon_now(d) >= d->fuse_resume)
+		daemon_fuse_resume(d);
 }
 
 static void daemon_watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -588,8 +636,13 @@ static int daemon_start(struct daemon *d, const struct opts *o,
 	if (r < 0)
 		return r;
 
-	ev_io_init(&d->fuse_io, daemon_fuse_cb, fuse_session_fd(d->se),
-		   EV_READ);
+	d->fuse_gate = epoll_create1(EPOLL_CLOEXEC);
+	if (d->fuse_gate < 0 || daemon_fuse_gate(d, true) < 0) {
+		r = -errno;
+		fprintf(stderr, "ttfs: epoll: %s\n", strerror(-r));
+		return r;
+	}
+	ev_io_init(&d->fuse_io, daemon_fuse_cb, d->fuse_gate, EV_READ);
 	d->fuse_io.data = d;
 	/* When a client and the tree are both ready, the client goes first:
 	 * it is on the simulation's critical path, a reader is not. */
@@ -639,6 +692,8 @@ static void daemon_stop(struct daemon *d)
 		fuse_session_unmount(d->se);
 		fuse_session_destroy(d->se);
 	}
+	if (d->fuse_gate >= 0)
+		close(d->fuse_gate);
 	free(d->fbuf.mem);
 	tree_free(d->tree);
 	cal_free(d->cal);
@@ -699,7 +754,7 @@ static void daemon_detach(int ready_fd)
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
-	struct daemon d = { 0 };
+	struct daemon d = { .fuse_gate = -1 };
 	int ready_fd = -1;
 	int r;
 

@@ -82,6 +82,8 @@ _Static_assert(CF_COUNT <= (1 << CF_BITS), "client files fit CF_BITS");
 #define TREE_FIXED_TIMEOUT 86400.0
 /* Every value written is short; more is a mistake, not a value. */
 #define WRITE_MAX 4096
+/* The kernel asks for a page of entries; a larger ask gets this much. */
+#define READDIR_MAX 65536
 
 struct top_file {
 	const char *name;
@@ -615,17 +617,6 @@ static int tree_dir_list(const struct tree *t, fuse_req_t req,
 		for (size_t i = 0; !err && i < TOP_COUNT; i++)
 			err = tree_dir_add(req, &nh, top_files[i].name,
 					   top_files[i].ino, top_files[i].mode);
-	} else if (n->ino == INO_CLIENTS) {
-		for (struct cal_client *c = cal_client_first(t->cal);
-		     !err && c; c = cal_client_next(t->cal, c)) {
-			uint64_t number = cal_client_number(c);
-			char name[24];
-
-			snprintf(name, sizeof(name), "%" PRIu64, number);
-			err = tree_dir_add(req, &nh, name,
-					   tree_client_ino(number, CF_DIR),
-					   S_IFDIR);
-		}
 	} else if (n->client) {
 		uint64_t number = cal_client_number(n->client);
 
@@ -634,7 +625,8 @@ static int tree_dir_list(const struct tree *t, fuse_req_t req,
 					   tree_client_ino(number, f),
 					   client_files[f].mode);
 	}
-	/* until/ lists nothing: its names are whatever times you ask. */
+	/* until/ lists nothing: its names are whatever times you ask;
+	 * clients/ is listed live (tree_readdir_clients). */
 	if (err) {
 		free(nh.data);
 		return err;
@@ -643,6 +635,71 @@ static int tree_dir_list(const struct tree *t, fuse_req_t req,
 	h->data = nh.data;
 	h->len = nh.len;
 	return 0;
+}
+
+/* clients/ may hold 10,000 entries, so each readdir answer is made from
+ * the live list, one reply's worth, rather than from a snapshot of them
+ * all: no single answer keeps the loop from the simulation for long.
+ * An entry's offset (where the kernel resumes) is 1 for ".", 2 for
+ * "..", and 2 + its number for a client: numbers only grow along the
+ * list, so no client is listed twice, none present throughout is
+ * missed, and a client gone meanwhile costs one walk of the list. */
+static void tree_readdir_clients(struct tree *t, fuse_req_t req, size_t size,
+				 off_t off)
+{
+	struct cal_client *c;
+	size_t len = 0, need;
+	char *buf;
+
+	if (size > READDIR_MAX)
+		size = READDIR_MAX;
+	buf = malloc(size);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (; off >= 0 && off < 2; off++) {
+		struct stat st = { .st_ino = off ? INO_ROOT : INO_CLIENTS,
+				   .st_mode = S_IFDIR };
+
+		need = fuse_add_direntry(req, buf + len, size - len,
+					 off ? ".." : ".", &st, off + 1);
+		if (need > size - len)
+			goto out;
+		len += need;
+	}
+	if (off < 0) {
+		c = NULL;
+	} else if (off == 2) {
+		c = cal_client_first(t->cal);
+	} else {
+		uint64_t last = (uint64_t)off - 2;
+
+		c = cal_client_find(t->cal, last);
+		if (c)
+			c = cal_client_next(t->cal, c);
+		else
+			for (c = cal_client_first(t->cal);
+			     c && cal_client_number(c) <= last;
+			     c = cal_client_next(t->cal, c))
+				;
+	}
+	for (; c; c = cal_client_next(t->cal, c)) {
+		uint64_t number = cal_client_number(c);
+		struct stat st = { .st_ino = tree_client_ino(number, CF_DIR),
+				   .st_mode = S_IFDIR };
+		char name[24];
+
+		snprintf(name, sizeof(name), "%" PRIu64, number);
+		need = fuse_add_direntry(req, buf + len, size - len, name, &st,
+					 (off_t)(number + 2));
+		if (need > size - len)
+			break;
+		len += need;
+	}
+out:
+	fuse_reply_buf(req, buf, len);
+	free(buf);
 }
 
 /* Answer a read of buf at off, at most size bytes. */
@@ -1339,7 +1396,7 @@ static void tree_op_opendir(fuse_req_t req, fuse_ino_t ino,
 	if (!err && !(h = tree_handle_new(t)))
 		err = -ENOMEM;
 	/* The snapshot readdir slices; offset 0 takes a new one. */
-	if (!err)
+	if (!err && ino != INO_CLIENTS)
 		err = tree_dir_list(t, req, &n, h);
 	if (err) {
 		tree_handle_free(t, h);
@@ -1358,6 +1415,10 @@ static void tree_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	struct handle *h = tree_handle(fi);
 	struct node n;
 
+	if (ino == INO_CLIENTS) {
+		tree_readdir_clients(t, req, size, off);
+		return;
+	}
 	/* rewinddir() sees the clients of now; a cut-off entry at the end
 	 * of a reply is skipped by the kernel and asked for again. */
 	if (off == 0 && !tree_node(t, ino, &n))

@@ -3,8 +3,8 @@
  * bench.c: how fast ttfs hands out turns.
  *
  *   bench --ttfs 'PATH [OPTION...]' [--ttfs ...] [--clients N[,N...]]
- *         [--grants G] [--mode basic|free|shm|both|all[,...]] [--repeat R] [--monitor]
- *         [--place any|one|split[,...]]
+ *         [--grants G] [--mode basic|free|shm|both|all[,...]] [--repeat R]
+ *         [--monitor[=clock,read,ls,control]] [--place any|one|split[,...]]
  *
  * For each N it starts ttfs (-f, a temporary socket and mount), connects
  * N fake clients from this one process, driven by one epoll, and counts
@@ -68,6 +68,8 @@
  * with `cat /etc/hostname`, a control that loads the machine alike but
  * asks ttfs nothing: on a machine with few cores, that separates what
  * ttfs spends answering from what the shell loop takes from everyone.
+ * --monitor=LIST runs only the loops named (clock, read, ls, control),
+ * besides the run alone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -956,7 +958,7 @@ static void usage(void)
 	fprintf(stderr, "usage: bench --ttfs 'PATH [OPTION...]' [--ttfs ...] "
 		"[--clients N[,N...]] [--grants G]\n"
 		"             [--mode basic|free|shm|both|all[,...]] "
-		"[--monitor] [--repeat R]\n"
+		"[--monitor[=clock,read,ls,control]] [--repeat R]\n"
 		"             [--place any|one|split[,...]]\n");
 	exit(2);
 }
@@ -983,6 +985,32 @@ static void parse_modes(const char *s, bool *modes)
 			}
 		if (!known)
 			usage();
+	}
+}
+
+/* --monitor=LIST: a comma list of clock, read, ls, control; the run
+ * alone ("none") is always made, as the others' base. */
+static void parse_monitors(const char *s, bool *mons)
+{
+	static const char *const keys[MON_COUNT] = {
+		"none", "clock", "read", "ls", "control",
+	};
+	char buf[64], *tok, *save = NULL;
+
+	if (strlen(s) >= sizeof(buf))
+		usage();
+	strcpy(buf, s);
+	memset(mons, 0, MON_COUNT * sizeof(*mons));
+	mons[MON_NONE] = true;
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		unsigned int m;
+
+		for (m = 0; m < MON_COUNT && strcmp(tok, keys[m]); m++)
+			;
+		if (m == MON_COUNT)
+			usage();
+		mons[m] = true;
 	}
 }
 
@@ -1072,7 +1100,7 @@ int main(int argc, char **argv)
 		{ "clients", required_argument, NULL, 'n' },
 		{ "grants", required_argument, NULL, 'g' },
 		{ "mode", required_argument, NULL, 'm' },
-		{ "monitor", no_argument, NULL, 'M' },
+		{ "monitor", optional_argument, NULL, 'M' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "place", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
@@ -1083,6 +1111,7 @@ int main(int argc, char **argv)
 	static struct result res[PLACE_COUNT][MODE_COUNT][MAX_BINS];
 	uint64_t grants = 100000;
 	bool modes[MODE_COUNT] = { true, true, true }, monitor = false;
+	bool mons[MON_COUNT] = { true, true, true, true, true };
 	bool places[PLACE_COUNT] = { true, true, true };
 	double rate10[PLACE_COUNT][MAX_BINS] = { { 0 } };
 	double ratebig[PLACE_COUNT][MAX_BINS] = { { 0 } };
@@ -1109,6 +1138,8 @@ int main(int argc, char **argv)
 			break;
 		case 'M':
 			monitor = true;
+			if (optarg)
+				parse_monitors(optarg, mons);
 			break;
 		case 'r':
 			reps = (unsigned int)strtoul(optarg, NULL, 10);
@@ -1212,6 +1243,8 @@ int main(int argc, char **argv)
 		double base[PLACE_COUNT][MAX_BINS] = { { 0 } };
 
 		for (unsigned int mon = 0; mon < MON_COUNT; mon++) {
+			if (!mons[mon])
+				continue;
 			bench_rows(bins, nbins, reps, ns[i], basic_only,
 				   places, grants, mon, res);
 			for (p = 0; p < PLACE_COUNT; p++) {

@@ -51,6 +51,27 @@ except OSError as e:
 '''
 
 
+def getdents(fd, size):
+    """One getdents64 call on fd with a size-byte buffer: [(name, d_off)]."""
+    import ctypes
+    nr = {'x86_64': 217, 'aarch64': 61}[os.uname().machine]
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    buf = ctypes.create_string_buffer(size)
+    n = libc.syscall(nr, fd, buf, ctypes.c_size_t(size))
+    if n < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    out, pos, raw = [], 0, buf.raw[:n]
+    while pos < n:
+        off = int.from_bytes(raw[pos + 8:pos + 16], 'little', signed=True)
+        reclen = int.from_bytes(raw[pos + 16:pos + 18], 'little')
+        name = raw[pos + 19:pos + reclen].split(b'\0', 1)[0].decode()
+        out.append((name, off))
+        pos += reclen
+    return out
+
+
 class TreeTest(tt.TtfsTest):
     """The ttfs_test fixture, paused; the daemon's exit is not checked."""
 
@@ -361,6 +382,51 @@ class TreeTest(tt.TtfsTest):
         self.assertTrue(wait_for(
             lambda: os.listdir(self.path('clients')) == ['2']))
         self.assertFalse(os.path.exists(self.path('clients', '1')))
+
+    def test_clients_listed_live(self):
+        """clients/ is listed one reply at a time from the live list:
+        each client once, in order, across many replies, and one that
+        leaves mid-listing takes no one else's entry with it."""
+        n = 400  # a page holds about 128 entries: several replies
+        socks = [self.connect() for _ in range(n)]
+        self.assertTrue(wait_for(
+            lambda: len(os.listdir(self.path('clients'))) == n))
+        self.assertEqual(sorted(int(c) for c in
+                                os.listdir(self.path('clients'))),
+                         list(range(1, n + 1)))
+
+        fd = os.open(self.path('clients'), os.O_RDONLY | os.O_DIRECTORY)
+        self.addCleanup(os.close, fd)
+        first = getdents(fd, 1024)  # a few entries, then stop
+        self.assertEqual([e[0] for e in first[:2]], ['.', '..'])
+        got = [int(e[0]) for e in first[2:]]
+        self.assertTrue(got, first)
+        # The last client listed leaves, and two just after it.
+        last = got[-1]
+        for number in (last, last + 1, last + 2):
+            socks[number - 1].close()
+        self.assertTrue(wait_for(lambda: not os.path.exists(
+            self.path('clients', str(last + 2)))))
+        while True:
+            more = getdents(fd, 1024)
+            if not more:
+                break
+            got += [int(e[0]) for e in more]
+        self.assertNotIn('.', [e[0] for e in more])
+        self.assertEqual(got, sorted(set(got)))  # none twice, in order
+        stayed = set(range(1, n + 1)) - {last, last + 1, last + 2}
+        self.assertEqual(set(got) - {last}, stayed)
+
+        # rewinddir: the clients of now.
+        os.lseek(fd, 0, os.SEEK_SET)
+        again = []
+        while True:
+            more = getdents(fd, 65536)
+            if not more:
+                break
+            again += [e[0] for e in more]
+        self.assertEqual(again[:2], ['.', '..'])
+        self.assertEqual(sorted(int(c) for c in again[2:]), sorted(stayed))
 
     # --- parked writes ---
 
