@@ -70,6 +70,11 @@
  * ttfs spends answering from what the shell loop takes from everyone.
  * --monitor=LIST runs only the loops named (clock, read, ls, control),
  * besides the run alone.
+ *
+ * --ttfs ref runs the reference calendar (refcal.c) in ttfs's place: the
+ * same grant path with nothing else, so column "x ref" (ttfs's us/grant
+ * over the reference's, same N, place and mode) is what ttfs itself adds
+ * to what any calendar pays; the floor says what the kernel charges.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -92,6 +97,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "refcal.h"
 
 #define MAX_NS 32
 #define MAX_BINS 4
@@ -301,8 +307,29 @@ static double floor_us(enum place place)
 /* A running ttfs, in its own temporary directory. */
 struct daemon {
 	pid_t pid;
+	bool ref; /* the reference calendar: a socket, no mount */
 	char dir[32], sock[64], mnt[64];
 };
+
+/* --ttfs ref: the reference calendar (refcal.c), forked from here. */
+static bool bin_is_ref(const char *bin)
+{
+	return !strcmp(bin, "ref");
+}
+
+static void ref_exec(const struct daemon *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->sock);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(lfd, SOMAXCONN) < 0) {
+		perror("bench: reference calendar");
+		_exit(127);
+	}
+	_exit(refcal_run(lfd));
+}
 
 static bool daemon_ready(const struct daemon *d)
 {
@@ -313,7 +340,7 @@ static bool daemon_ready(const struct daemon *d)
 	bool ok;
 
 	snprintf(clock, sizeof(clock), "%s/clock", d->mnt);
-	if (stat(clock, &st) < 0)
+	if (!d->ref && stat(clock, &st) < 0)
 		return false;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->sock);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -335,6 +362,7 @@ static void daemon_start(struct daemon *d, const char *ttfs,
 	snprintf(d->mnt, sizeof(d->mnt), "%s/mnt", d->dir);
 	if (mkdir(d->mnt, 0700) < 0)
 		die("mkdir");
+	d->ref = bin_is_ref(ttfs);
 	d->pid = fork();
 	if (d->pid < 0)
 		die("fork");
@@ -353,6 +381,8 @@ static void daemon_start(struct daemon *d, const char *ttfs,
 			perror("sched_setaffinity");
 			_exit(127);
 		}
+		if (d->ref)
+			ref_exec(d);
 		/* "PATH OPTION..." (split at spaces) runs PATH with those
 		 * options too, e.g. "build/ttfs --busy-poll 50us".  Room on
 		 * the page for every client of the biggest N. */
@@ -919,10 +949,15 @@ static void bench_rows(const char *const *bins, unsigned int nbins,
 			for (unsigned int p = 0; modes[m] && p < PLACE_COUNT;
 			     p++)
 				for (unsigned int b = 0; places[p] && b < nbins;
-				     b++)
+				     b++) {
+					/* No page: the reference is message
+					 * mode only. */
+					if (m == MODE_SHM && bin_is_ref(bins[b]))
+						continue;
 					r[p][m][b][k] = bench_one(bins[b], n, m,
 								  p, grants,
 								  mon);
+				}
 	for (unsigned int p = 0; p < PLACE_COUNT; p++)
 		for (unsigned int m = 0; places[p] && m < MODE_COUNT; m++)
 			for (unsigned int b = 0; modes[m] && b < nbins; b++) {
@@ -955,7 +990,7 @@ static unsigned int parse_list(const char *s, unsigned int *v)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench --ttfs 'PATH [OPTION...]' [--ttfs ...] "
+	fprintf(stderr, "usage: bench --ttfs 'PATH [OPTION...]'|ref [--ttfs ...] "
 		"[--clients N[,N...]] [--grants G]\n"
 		"             [--mode basic|free|shm|both|all[,...]] "
 		"[--monitor[=clock,read,ls,control]] [--repeat R]\n"
@@ -1035,20 +1070,24 @@ static void parse_places(const char *s, bool *places)
 	}
 }
 
-/* A row of the table; base: basic's grants/s at its N and place, or 0. */
+/* A row of the table; base: basic's grants/s at its N and place, or 0;
+ * ref: the reference calendar's us/grant in the same row, or 0. */
 static void row_print(unsigned int b, unsigned int n, enum place p,
-		      enum mode m, const struct result *r, double base)
+		      enum mode m, const struct result *r, double base,
+		      double ref)
 {
-	char xb[16] = "-";
+	char xb[16] = "-", xr[16] = "-";
 
 	if (base > 0)
 		snprintf(xb, sizeof(xb), "%.2f", r->grants_per_s / base);
+	if (ref > 0)
+		snprintf(xr, sizeof(xr), "%.2f", r->us_per_grant / ref);
 	printf("#%-2u %6u %-5s %-5s %10.0f %8.2f %7.2f %3d %6.2f %8.2f "
-	       "%8.1f %8.2f %7s %6u%s\n", b, n, place_names[p],
+	       "%8.1f %8.2f %7s %6u %6s%s\n", b, n, place_names[p],
 	       mode_names[m], r->grants_per_s, r->us_per_grant, r->floor_us,
 	       mode_rt[m], r->us_per_grant / (mode_rt[m] * r->floor_us),
 	       r->events_per_grant, r->rss_mib, r->cpu_us_per_grant, xb,
-	       r->shm_clients, r->ok ? "" : " (stalled)");
+	       r->shm_clients, xr, r->ok ? "" : " (stalled)");
 	if (m == MODE_SHM && r->shm_clients != n)
 		printf("    (only %u of %u clients on the page: ttfs "
 		       "--no-shm or too old?)\n", r->shm_clients, n);
@@ -1114,6 +1153,7 @@ int main(int argc, char **argv)
 	bool mons[MON_COUNT] = { true, true, true, true, true };
 	bool places[PLACE_COUNT] = { true, true, true };
 	double rate10[PLACE_COUNT][MAX_BINS] = { { 0 } };
+	int ref_bin = -1; /* the first --ttfs ref */
 	double ratebig[PLACE_COUNT][MAX_BINS] = { { 0 } };
 	unsigned int big[PLACE_COUNT][MAX_BINS] = { { 0 } };
 	int c;
@@ -1155,12 +1195,21 @@ int main(int argc, char **argv)
 	}
 	if (nbins == 0 || optind != argc)
 		usage();
+	for (b = 0; b < nbins; b++)
+		if (bin_is_ref(bins[b]) && ref_bin < 0)
+			ref_bin = (int)b;
+	if (monitor && ref_bin >= 0) {
+		fprintf(stderr, "bench: --monitor needs files to read: not "
+			"with --ttfs ref\n");
+		return 2;
+	}
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	for (b = 0; b < nbins; b++)
-		printf("ttfs #%u: %s\n", b, bins[b]);
+		printf("ttfs #%u: %s%s\n", b, bins[b], bin_is_ref(bins[b]) ?
+		       " (the reference calendar: tests/refcal.c)" : "");
 	if (!place_print(places, place_init(), monitor)) {
 		/* 77: meson's "skipped". */
 		fprintf(stderr, "bench: no place left to run\n");
@@ -1172,16 +1221,18 @@ int main(int argc, char **argv)
 	       "rt = round trips per grant on the critical path; "
 	       "ratio = us/grant / (rt * floor), floor in the row's place;\n"
 	       "x basic = grants/s / basic's grants/s at the same N and "
-	       "place; shm = clients on the page\n\n",
+	       "place; shm = clients on the page;\n"
+	       "x ref = us/grant / the reference calendar's (--ttfs ref) "
+	       "at the same N, place and mode\n\n",
 	       (unsigned long long)grants, reps);
 
 	if (!monitor) {
 		double shm_ratio[MAX_NS][PLACE_COUNT][MAX_BINS] = { { { 0 } } };
 
 		printf("bin %6s %-5s %-5s %10s %8s %7s %3s %6s %8s %8s %8s "
-		       "%7s %6s\n", "N", "place", "mode", "grants/s",
+		       "%7s %6s %6s\n", "N", "place", "mode", "grants/s",
 		       "us/grant", "floor", "rt", "ratio", "ev/grant",
-		       "RSS MiB", "cpu us/g", "x basic", "shm");
+		       "RSS MiB", "cpu us/g", "x basic", "shm", "x ref");
 		for (i = 0; i < nn; i++) {
 			bench_rows(bins, nbins, reps, ns[i], modes, places,
 				   grants, MON_NONE, res);
@@ -1198,8 +1249,18 @@ int main(int argc, char **argv)
 					double base = modes[MODE_BASIC] ?
 						res[pl][MODE_BASIC][b]
 						.grants_per_s : 0;
+					double ref = ref_bin < 0 ||
+						(int)b == ref_bin ? 0 :
+						res[pl][m][ref_bin]
+						.us_per_grant;
 
-					row_print(b, ns[i], pl, m, r, base);
+					if (m == MODE_SHM &&
+					    bin_is_ref(bins[b]))
+						continue;
+					if (m == MODE_SHM)
+						ref = 0;
+					row_print(b, ns[i], pl, m, r, base,
+						  ref);
 					if (m == MODE_SHM && base > 0)
 						shm_ratio[i][pl][b] =
 							r->grants_per_s / base;
@@ -1226,6 +1287,8 @@ int main(int argc, char **argv)
 			for (b = 0; places[p] && b < nbins; b++) {
 				if (!modes[MODE_SHM] || !modes[MODE_BASIC])
 					break;
+				if (bin_is_ref(bins[b]))
+					continue;
 				printf("#%u %s: shm / basic grants/s:", b,
 				       place_names[p]);
 				for (i = 0; i < nn; i++)

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * refcal.h: the least calendar the benchmark's clients can run under, to
+ * measure ttfs against (bench --ttfs ref).  Raw epoll, one heap, no FUSE,
+ * no checks beyond framing: what any calendar must spend per grant.
+ */
+#ifndef TTFS_REFCAL_H
+#define TTFS_REFCAL_H
+
+#include <stdint.h>
+
+/* ttfs's default --quantum, so that free mode covers as many events. */
+#define REFCAL_QUANTUM 10000000ull
+
+/* Serve the clients that connect to lfd (listening, any flags) until
+ * SIGTERM or an error; returns the exit status. */
+int refcal_run(int lfd);
+
+#endif
