@@ -75,6 +75,10 @@
  * same grant path with nothing else, so column "x ref" (ttfs's us/grant
  * over the reference's, same N, place and mode) is what ttfs itself adds
  * to what any calendar pays; the floor says what the kernel charges.
+ *
+ * Exit status: 1 if a client saw the protocol broken (an ACK of another
+ * seq, a RUN out of turn or back in time) or a run stalled (no grant for
+ * 10 s); the bench-smoke test runs a small table for that alone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -304,11 +308,18 @@ static double floor_us(enum place place)
 	return (double)s[FLOOR_SAMPLES / 2] / 1000.0;
 }
 
+/* A run made no progress for 10 s: the exit status says so. */
+static bool bench_stalled;
+/* What an exit mid-run (a broken protocol, a failed call) must stop:
+ * the calendar with its mount, and the monitor loop reading it. */
+static struct daemon *bench_daemon;
+static pid_t bench_monitor;
+
 /* A running ttfs, in its own temporary directory. */
 struct daemon {
 	pid_t pid;
 	bool ref; /* the reference calendar: a socket, no mount */
-	char dir[32], sock[64], mnt[64];
+	char dir[32], sock[64], mnt[64], log[64];
 };
 
 /* --ttfs ref: the reference calendar (refcal.c), forked from here. */
@@ -322,6 +333,9 @@ static void ref_exec(const struct daemon *d)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
+	/* No exec here to reset the bench's handlers: SIGTERM ends it. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->sock);
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(lfd, SOMAXCONN) < 0) {
@@ -360,6 +374,7 @@ static void daemon_start(struct daemon *d, const char *ttfs,
 		die("mkdtemp");
 	snprintf(d->sock, sizeof(d->sock), "%s/sock", d->dir);
 	snprintf(d->mnt, sizeof(d->mnt), "%s/mnt", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/log", d->dir);
 	if (mkdir(d->mnt, 0700) < 0)
 		die("mkdir");
 	d->ref = bin_is_ref(ttfs);
@@ -367,11 +382,8 @@ static void daemon_start(struct daemon *d, const char *ttfs,
 	if (d->pid < 0)
 		die("fork");
 	if (d->pid == 0) {
-		char log[160];
-		int fd;
+		int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
-		snprintf(log, sizeof(log), "%s/log", d->dir);
-		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (fd >= 0) {
 			dup2(fd, 1);
 			dup2(fd, 2);
@@ -405,10 +417,13 @@ static void daemon_start(struct daemon *d, const char *ttfs,
 		perror(argv[0]);
 		_exit(127);
 	}
+	bench_daemon = d;
 	for (i = 0; i < 1000; i++) {
 		if (daemon_ready(d))
 			return;
 		if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
+			/* Its log stays for the reader. */
+			bench_daemon = NULL;
 			fprintf(stderr, "bench: %s exited; see %s/log\n", ttfs,
 				d->dir);
 			exit(1);
@@ -416,7 +431,7 @@ static void daemon_start(struct daemon *d, const char *ttfs,
 		usleep(10000);
 	}
 	fprintf(stderr, "bench: %s not ready after 10 s\n", ttfs);
-	kill(d->pid, SIGKILL);
+	kill(d->pid, SIGKILL); /* the atexit cleanup reaps it */
 	exit(1);
 }
 
@@ -425,6 +440,7 @@ static void daemon_stop(struct daemon *d)
 	char path[160];
 	int st;
 
+	bench_daemon = NULL;
 	kill(d->pid, SIGTERM);
 	waitpid(d->pid, &st, 0);
 	snprintf(path, sizeof(path), "fusermount3 -uz %s 2>/dev/null",
@@ -434,8 +450,7 @@ static void daemon_stop(struct daemon *d)
 	}
 	rmdir(d->mnt);
 	unlink(d->sock);
-	snprintf(path, sizeof(path), "%s/log", d->dir);
-	unlink(path);
+	unlink(d->log);
 	rmdir(d->dir);
 }
 
@@ -516,6 +531,7 @@ static pid_t monitor_start(const struct daemon *d, enum monitor mon,
 		_exit(127);
 	}
 	setpgid(pid, pid);
+	bench_monitor = pid;
 	return pid;
 }
 
@@ -523,6 +539,7 @@ static void monitor_stop(pid_t pid)
 {
 	if (pid <= 0)
 		return;
+	bench_monitor = 0;
 	kill(-pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 }
@@ -835,6 +852,34 @@ static void client_input(struct run *r, struct client *c)
 		client_send(c, acks, n_acks);
 }
 
+/* atexit: children leave with _exit, so this runs in the bench only. */
+static void bench_cleanup(void)
+{
+	monitor_stop(bench_monitor);
+	if (bench_daemon)
+		daemon_stop(bench_daemon);
+}
+
+/* SIGINT, SIGTERM: the same with async-signal-safe calls alone (ttfs
+ * unmounts itself on SIGTERM), then die of the signal. */
+static void bench_signal(int sig)
+{
+	const struct daemon *d = bench_daemon;
+
+	if (bench_monitor > 0)
+		kill(-bench_monitor, SIGKILL);
+	if (d) {
+		kill(d->pid, SIGTERM);
+		waitpid(d->pid, NULL, 0);
+		unlink(d->sock);
+		unlink(d->log);
+		rmdir(d->mnt);
+		rmdir(d->dir);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static struct result bench_one(const char *ttfs, unsigned int n,
 			       enum mode mode, enum place place,
 			       uint64_t grants, enum monitor mon)
@@ -888,6 +933,7 @@ static struct result bench_one(const char *ttfs, unsigned int n,
 		if (k <= 0) {
 			fprintf(stderr, "bench: no progress for 10 s (%llu "
 				"grants)\n", (unsigned long long)r.grants);
+			bench_stalled = true;
 			break;
 		}
 		for (i = 0; i < (unsigned int)k; i++)
@@ -1205,6 +1251,9 @@ int main(int argc, char **argv)
 	}
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
+	atexit(bench_cleanup);
+	signal(SIGINT, bench_signal);
+	signal(SIGTERM, bench_signal);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	for (b = 0; b < nbins; b++)
@@ -1296,7 +1345,7 @@ int main(int argc, char **argv)
 					       shm_ratio[i][p][b]);
 				printf("\n");
 			}
-		return 0;
+		return bench_stalled ? 1 : 0;
 	}
 
 	printf("bin %6s %-5s %-13s %10s %8s %7s %8s\n", "N", "place",
@@ -1329,5 +1378,5 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	return 0;
+	return bench_stalled ? 1 : 0;
 }
