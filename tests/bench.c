@@ -155,6 +155,7 @@ struct client {
 struct result {
 	double grants_per_s, us_per_grant, floor_us, events_per_grant;
 	double rss_mib, cpu_us_per_grant;
+	double cs_per_grant; /* context switches of calendar and clients */
 	unsigned int shm_clients; /* that got and use the page */
 	bool ok;
 };
@@ -336,6 +337,11 @@ static void ref_exec(const struct daemon *d)
 	/* No exec here to reset the bench's handlers: SIGTERM ends it. */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	/* As ttfs does by default: from niceness 0, lower where permitted. */
+	if (getpriority(PRIO_PROCESS, 0) == 0 &&
+	    setpriority(PRIO_PROCESS, 0, REFCAL_NICE) < 0 && errno != EACCES &&
+	    errno != EPERM)
+		perror("bench: reference calendar: setpriority");
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->sock);
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(lfd, SOMAXCONN) < 0) {
@@ -495,6 +501,31 @@ static uint64_t daemon_cpu(const struct daemon *d)
 			 "%llu %llu", &ut, &stt) != 2)
 		return 0;
 	return (ut + stt) * (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK));
+}
+
+/* Context switches (voluntary and not) of the calendar, plus the
+ * bench's own: a grant's minimum is 2 per round trip on one CPU. */
+static uint64_t switches(const struct daemon *d)
+{
+	char path[64], line[256];
+	unsigned long long v, sum = 0;
+	struct rusage ru;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)d->pid);
+	f = fopen(path, "re");
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "voluntary_ctxt_switches: %llu",
+				   &v) == 1 ||
+			    sscanf(line, "nonvoluntary_ctxt_switches: %llu",
+				   &v) == 1)
+				sum += v;
+		fclose(f);
+	}
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		sum += (uint64_t)ru.ru_nvcsw + (uint64_t)ru.ru_nivcsw;
+	return sum;
 }
 
 static pid_t monitor_start(const struct daemon *d, enum monitor mon,
@@ -890,6 +921,7 @@ static struct result bench_one(const char *ttfs, unsigned int n,
 	struct daemon d;
 	struct run r = { .n = n, .mode = mode };
 	uint64_t warm = n * 3 + 2000, t0 = 0, g0 = 0, e0 = 0, cpu0 = 0;
+	uint64_t cs0 = 0;
 	pid_t monpid;
 	unsigned int i;
 	int ep;
@@ -943,6 +975,7 @@ static struct result bench_one(const char *ttfs, unsigned int n,
 			g0 = r.grants;
 			e0 = r.events;
 			cpu0 = daemon_cpu(&d);
+			cs0 = switches(&d);
 		}
 		if (t0 && r.grants >= g0 + grants) {
 			uint64_t dt = now_ns() - t0, dg = r.grants - g0;
@@ -951,6 +984,8 @@ static struct result bench_one(const char *ttfs, unsigned int n,
 			res.us_per_grant = (double)dt / 1000.0 / (double)dg;
 			res.events_per_grant = (double)(r.events - e0) /
 					       (double)dg;
+			res.cs_per_grant = (double)(switches(&d) - cs0) /
+					   (double)dg;
 			res.cpu_us_per_grant = (double)(daemon_cpu(&d) - cpu0) /
 					       1000.0 / (double)dg;
 			res.ok = true;
@@ -1129,11 +1164,12 @@ static void row_print(unsigned int b, unsigned int n, enum place p,
 	if (ref > 0)
 		snprintf(xr, sizeof(xr), "%.2f", r->us_per_grant / ref);
 	printf("#%-2u %6u %-5s %-5s %10.0f %8.2f %7.2f %3d %6.2f %8.2f "
-	       "%8.1f %8.2f %7s %6u %6s%s\n", b, n, place_names[p],
+	       "%8.1f %8.2f %5.2f %7s %6u %6s%s\n", b, n, place_names[p],
 	       mode_names[m], r->grants_per_s, r->us_per_grant, r->floor_us,
 	       mode_rt[m], r->us_per_grant / (mode_rt[m] * r->floor_us),
-	       r->events_per_grant, r->rss_mib, r->cpu_us_per_grant, xb,
-	       r->shm_clients, xr, r->ok ? "" : " (stalled)");
+	       r->events_per_grant, r->rss_mib, r->cpu_us_per_grant,
+	       r->cs_per_grant, xb, r->shm_clients, xr,
+	       r->ok ? "" : " (stalled)");
 	if (m == MODE_SHM && r->shm_clients != n)
 		printf("    (only %u of %u clients on the page: ttfs "
 		       "--no-shm or too old?)\n", r->shm_clients, n);
@@ -1271,6 +1307,8 @@ int main(int argc, char **argv)
 	       "ratio = us/grant / (rt * floor), floor in the row's place;\n"
 	       "x basic = grants/s / basic's grants/s at the same N and "
 	       "place; shm = clients on the page;\n"
+	       "cs/g = context switches of ttfs and the bench per grant "
+	       "(2 per round trip at least, on one CPU);\n"
 	       "x ref = us/grant / the reference calendar's (--ttfs ref) "
 	       "at the same N, place and mode\n\n",
 	       (unsigned long long)grants, reps);
@@ -1279,9 +1317,10 @@ int main(int argc, char **argv)
 		double shm_ratio[MAX_NS][PLACE_COUNT][MAX_BINS] = { { { 0 } } };
 
 		printf("bin %6s %-5s %-5s %10s %8s %7s %3s %6s %8s %8s %8s "
-		       "%7s %6s %6s\n", "N", "place", "mode", "grants/s",
+		       "%5s %7s %6s %6s\n", "N", "place", "mode", "grants/s",
 		       "us/grant", "floor", "rt", "ratio", "ev/grant",
-		       "RSS MiB", "cpu us/g", "x basic", "shm", "x ref");
+		       "RSS MiB", "cpu us/g", "cs/g", "x basic", "shm",
+		       "x ref");
 		for (i = 0; i < nn; i++) {
 			bench_rows(bins, nbins, reps, ns[i], modes, places,
 				   grants, MON_NONE, res);

@@ -11,6 +11,8 @@
 
 /* ttfs's default --quantum, so that free mode covers as many events. */
 #define REFCAL_QUANTUM 10000000ull
+/* ttfs's default niceness (fs/main.c), so that both are scheduled alike. */
+#define REFCAL_NICE (-10)
 
 /* Serve the clients that connect to lfd (listening, any flags) until
  * SIGTERM or an error; returns the exit status. */

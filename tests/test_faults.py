@@ -77,6 +77,11 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
+def niceness(pid):
+    with open('/proc/%d/stat' % pid) as f:
+        return int(f.read().rsplit(') ', 1)[1].split()[16])
+
+
 # ---------------------------------------------------------------------------
 # Victims: this file run as `test_faults.py --victim STATE SOCKET`.  It is the
 # client (its own process, so SO_PEERCRED names it), brings itself into
@@ -904,6 +909,46 @@ class BusyPollTest(FaultTest):
 
     def test_bad_values_refused(self):
         self.assert_refused('--busy-poll', ('2s', '+1us', 'fast', '-1', ''))
+
+class NiceTest(FaultTest):
+    """The calendar runs at niceness -10 by default where permitted,
+    keeps a niceness it was started with, and takes --nice N."""
+
+    def setUp(self):
+        if os.geteuid() != 0:
+            self.skipTest('lowering a niceness needs root (CAP_SYS_NICE)')
+
+    def test_default_lowers(self):
+        self.start_daemon()
+        self.assertEqual(niceness(self.proc.pid), -10)
+        self.turns_go()
+
+    def test_given(self):
+        self.start_daemon('--nice', '5')
+        self.assertEqual(niceness(self.proc.pid), 5)
+        self.turns_go()
+
+    def test_zero_keeps_zero(self):
+        self.start_daemon('--nice', '0')
+        self.assertEqual(niceness(self.proc.pid), 0)
+
+    def test_started_under_nice_kept(self):
+        self.start_daemon(preexec=lambda: os.nice(3))
+        self.assertEqual(niceness(self.proc.pid), 3)
+
+    def test_bad_values_refused(self):
+        self.assert_refused('--nice', ('20', '-21', 'low', '', '1.5'))
+
+    def turns_go(self):
+        a, b = self.client('a'), self.client('b')
+        a.started(1)
+        self.held(b, 2)
+        a.cycle(1 * S)
+        b.expect_start_ack()
+        b.cycle(2 * S)
+        a.expect_run(1 * S)
+        self.assert_alive()
+
 
 class TreeYieldsTest(FaultTest):
     """The tree pauses after each request answered while clients talk
