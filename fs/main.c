@@ -576,7 +576,7 @@ static const struct cal_ops daemon_cal_ops = {
  * calendar often runs only once the client sleeps, and its read of the
  * message then wakes the client for nothing (a unix socket wakes a writer
  * whenever its buffer drains, and a reader sleeps on the same queue):
- * two context switches more per message, 10-20 % of a turn on one CPU
+ * two context switches more per message, about a tenth of a turn on one CPU
  * (docs/performance.md).  A lower niceness lets it run at once.
  */
 #define TTFS_DEFAULT_NICE (-10)
