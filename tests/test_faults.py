@@ -940,13 +940,7 @@ class NiceTest(FaultTest):
         self.assert_refused('--nice', ('20', '-21', 'low', '', '1.5'))
 
     def turns_go(self):
-        a, b = self.client('a'), self.client('b')
-        a.started(1)
-        self.held(b, 2)
-        a.cycle(1 * S)
-        b.expect_start_ack()
-        b.cycle(2 * S)
-        a.expect_run(1 * S)
+        self.runner_and_waiter()
         self.assert_alive()
 
 

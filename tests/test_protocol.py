@@ -376,14 +376,7 @@ class TimeBaseTest(TtfsTest):
 class WaitingClientTest(TtfsTest):
     def setup_runner_and_waiter(self):
         self.start_daemon()
-        a, b = self.client('a'), self.client('b')
-        a.started(1)
-        self.held(b, 2)
-        a.cycle(1 * S)
-        b.expect_start_ack()
-        b.cycle(2 * S)
-        a.expect_run(1 * S)      # a runs, b waits for 2 s
-        return a, b
+        return self.runner_and_waiter()  # a runs, b waits for 2 s
 
     def test_waiting_client_answered_at_once(self):
         a, b = self.setup_runner_and_waiter()

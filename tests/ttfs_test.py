@@ -717,6 +717,18 @@ class TtfsTest(unittest.TestCase):
             lambda: self.read('clients', str(c.number), 'id') ==
             '%d\n' % ident), '%s: START not seen' % c.name)
 
+    def runner_and_waiter(self, unit=S):
+        """Clients a and b, turns handed over once: a runs at 1 unit,
+        b waits for 2."""
+        a, b = self.client('a'), self.client('b')
+        a.started(1)
+        self.held(b, 2)
+        a.cycle(1 * unit)
+        b.expect_start_ack()
+        b.cycle(2 * unit)
+        a.expect_run(1 * unit)
+        return a, b
+
     def first_to_hear(self, clients, timeout=TIMEOUT):
         """The first of clients to receive something from ttfs."""
         for c in clients:
