@@ -754,26 +754,21 @@ class TimelineTest(WatchTest):
     def ns(us):
         return int(round(us * 1000))
 
-    def alternate(self, a, b):
-        a.started(1)
-        self.held(b, 2)
-        a.cycle(1 * MS)
-        b.expect_start_ack()
-        b.cycle(2 * MS)
-        a.expect_run(1 * MS)
+    def alternate(self):
+        a, b = self.runner_and_waiter(MS)
         a.cycle(3 * MS)
         b.expect_run(2 * MS)
         b.cycle(4 * MS)
         a.expect_run(3 * MS)
         a.cycle(5 * MS)
         b.expect_run(4 * MS)      # b runs from 4 ms on
+        return a, b
 
     def test_two_clients(self):
         self.start_daemon()
         ev = self.load()
         self.assertEqual([e for e in ev if e['ph'] != 'M'], [])
-        a, b = self.client('a'), self.client('b')
-        self.alternate(a, b)
+        a, b = self.alternate()
         ev = self.load()
         names = {e['tid']: e['args']['name'] for e in ev
                  if e['ph'] == 'M' and e['name'] == 'thread_name'}
