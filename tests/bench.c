@@ -1033,7 +1033,8 @@ static void bench_rows(const char *const *bins, unsigned int nbins,
 				     b++) {
 					/* No page: the reference is message
 					 * mode only. */
-					if (m == MODE_SHM && bin_is_ref(bins[b]))
+					if (m == MODE_SHM &&
+					    bin_is_ref(bins[b]))
 						continue;
 					r[p][m][b][k] = bench_one(bins[b], n, m,
 								  p, grants,
@@ -1071,8 +1072,8 @@ static unsigned int parse_list(const char *s, unsigned int *v)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench --ttfs 'PATH [OPTION...]'|ref [--ttfs ...] "
-		"[--clients N[,N...]] [--grants G]\n"
+	fprintf(stderr, "usage: bench --ttfs 'PATH [OPTION...]'|ref "
+		"[--ttfs ...] [--clients N[,N...]] [--grants G]\n"
 		"             [--mode basic|free|shm|both|all[,...]] "
 		"[--monitor[=clock,read,ls,control]] [--repeat R]\n"
 		"             [--place any|one|split[,...]]\n");
