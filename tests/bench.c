@@ -5,6 +5,7 @@
  *   bench --ttfs 'PATH [OPTION...]' [--ttfs ...] [--clients N[,N...]]
  *         [--grants G] [--mode basic|free|shm|both|all[,...]] [--repeat R]
  *         [--monitor[=clock,read,ls,control]] [--place any|one|split[,...]]
+ *   bench --floors [--place ...] [--repeat R]
  *
  * For each N it starts ttfs (-f, a temporary socket and mount), connects
  * N fake clients from this one process, driven by one epoll, and counts
@@ -70,6 +71,11 @@
  * ttfs spends answering from what the shell loop takes from everyone.
  * --monitor=LIST runs only the loops named (clock, read, ls, control),
  * besides the run alone.
+ *
+ * --floors measures no calendar: only the floor, with its partner waiting
+ * the ways a calendar can (a blocking read, at the calendar's niceness
+ * too; epoll_wait, without and with a timeout, as libev always passes
+ * one), so what waiting itself costs is known apart from what ttfs adds.
  *
  * --ttfs ref runs the reference calendar (refcal.c) in ttfs's place: the
  * same grant path with nothing else, so column "x ref" (ttfs's us/grant
@@ -264,11 +270,54 @@ static bool full_io(int fd, void *buf, size_t len, bool rd)
 	return true;
 }
 
+/* How the floor's partner (the calendar's end) waits for the request:
+ * FLOOR_READ is the floor of every row, a blocking read at niceness 0.
+ * --floors adds what a calendar pays above it: the same read at the
+ * calendar's niceness, then epoll_wait before the read, without and
+ * with a timeout (libev always passes one: with no timer due, its
+ * MAX_BLOCKTIME, 59.743 s, so the kernel arms a timer on every sleep). */
+enum floor_wait {
+	FLOOR_READ, FLOOR_NICE, FLOOR_EPOLL, FLOOR_EPOLL_TIMEOUT, FLOOR_COUNT
+};
+static const char *const floor_names[] = {
+	"read", "read, nice", "epoll", "epoll+timeout",
+};
+#define FLOOR_TIMEOUT_MS 59743
+
+/* The partner's loop: answer each request with an ACK until EOF. */
+static void floor_partner(int fd, enum floor_wait how)
+{
+	struct um_timetravel_msg m;
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep = -1;
+
+	if (how != FLOOR_READ)
+		setpriority(PRIO_PROCESS, 0, REFCAL_NICE); /* EPERM: as is */
+	if (how >= FLOOR_EPOLL) {
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+			_exit(1);
+	}
+	for (;;) {
+		if (ep >= 0 &&
+		    epoll_wait(ep, &ev, 1,
+			       how == FLOOR_EPOLL ? -1 : FLOOR_TIMEOUT_MS) < 0 &&
+		    errno != EINTR)
+			_exit(1);
+		if (!full_io(fd, &m, sizeof(m), true))
+			break;
+		m.op = UM_TIMETRAVEL_ACK;
+		if (!full_io(fd, &m, sizeof(m), false))
+			break;
+	}
+	_exit(0);
+}
+
 /* The floor: median of a 16-byte request/ACK ping-pong between two
  * processes, the smallest exchange a calendar and a client can make.  The
  * caller is already on the bench's CPU of place; the partner takes
  * ttfs's. */
-static double floor_us(enum place place)
+static double floor_us(enum place place, enum floor_wait how)
 {
 	static uint64_t s[FLOOR_SAMPLES];
 	struct um_timetravel_msg m = { .op = UM_TIMETRAVEL_REQUEST };
@@ -285,12 +334,7 @@ static double floor_us(enum place place)
 		close(sv[0]);
 		if (place_ttfs[place] >= 0 && !place_pin(place_ttfs[place]))
 			_exit(1);
-		while (full_io(sv[1], &m, sizeof(m), true)) {
-			m.op = UM_TIMETRAVEL_ACK;
-			if (!full_io(sv[1], &m, sizeof(m), false))
-				break;
-		}
-		_exit(0);
+		floor_partner(sv[1], how);
 	}
 	close(sv[1]);
 	for (i = 0; i < FLOOR_WARM + FLOOR_SAMPLES; i++) {
@@ -307,6 +351,60 @@ static double floor_us(enum place place)
 	waitpid(pid, NULL, 0);
 	qsort(s, FLOOR_SAMPLES, sizeof(s[0]), cmp_u64);
 	return (double)s[FLOOR_SAMPLES / 2] / 1000.0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* --floors: what a calendar's way of waiting costs per round trip, above
+ * the floor, in each place; R rounds with the ways taking turns, each
+ * figure the median of the rounds' medians. */
+static int floors_run(const bool *places, unsigned int reps)
+{
+	static double us[PLACE_COUNT][FLOOR_COUNT][MAX_REPS];
+	unsigned int r;
+	int p, w;
+
+	printf("round trip (us), median of %u rounds of %d; ratio to the "
+	       "floor (read) in ( )\npartner at niceness %d, but read: 0; "
+	       "timeout %d ms, libev's when no timer is due\n\n", reps,
+	       FLOOR_SAMPLES, REFCAL_NICE, FLOOR_TIMEOUT_MS);
+	for (r = 0; r < reps; r++)
+		for (p = 0; p < PLACE_COUNT; p++) {
+			if (!places[p])
+				continue;
+			if (!place_pin(place_bench[p]))
+				die("sched_setaffinity");
+			for (w = 0; w < FLOOR_COUNT; w++)
+				us[p][w][r] = floor_us((enum place)p,
+						       (enum floor_wait)w);
+			if (!place_pin(-1))
+				die("sched_setaffinity");
+		}
+	printf("%-6s", "place");
+	for (w = 0; w < FLOOR_COUNT; w++)
+		printf(" %20s", floor_names[w]);
+	printf("\n");
+	for (p = 0; p < PLACE_COUNT; p++) {
+		double med[FLOOR_COUNT];
+
+		if (!places[p])
+			continue;
+		printf("%-6s", place_names[p]);
+		for (w = 0; w < FLOOR_COUNT; w++) {
+			qsort(us[p][w], reps, sizeof(double), cmp_double);
+			med[w] = reps % 2 ? us[p][w][reps / 2] :
+				 (us[p][w][reps / 2 - 1] +
+				  us[p][w][reps / 2]) / 2;
+			printf(" %11.2f (%5.2f)", med[w], med[w] / med[0]);
+		}
+		printf("\n");
+	}
+	return 0;
 }
 
 /* A run made no progress for 10 s: the exit status says so. */
@@ -929,7 +1027,7 @@ static struct result bench_one(const char *ttfs, unsigned int n,
 	/* Before the floor, whose first end is this process. */
 	if (!place_pin(place_bench[place]))
 		die("sched_setaffinity");
-	res.floor_us = floor_us(place);
+	res.floor_us = floor_us(place, FLOOR_READ);
 	daemon_start(&d, ttfs, place);
 	r.cl = calloc(n, sizeof(*r.cl));
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -1076,7 +1174,8 @@ static void usage(void)
 		"[--ttfs ...] [--clients N[,N...]] [--grants G]\n"
 		"             [--mode basic|free|shm|both|all[,...]] "
 		"[--monitor[=clock,read,ls,control]] [--repeat R]\n"
-		"             [--place any|one|split[,...]]\n");
+		"             [--place any|one|split[,...]]\n"
+		"       bench --floors [--place ...] [--repeat R]\n");
 	exit(2);
 }
 
@@ -1225,6 +1324,7 @@ int main(int argc, char **argv)
 		{ "monitor", optional_argument, NULL, 'M' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "place", required_argument, NULL, 'p' },
+		{ "floors", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *bins[MAX_BINS];
@@ -1233,6 +1333,7 @@ int main(int argc, char **argv)
 	static struct result res[PLACE_COUNT][MODE_COUNT][MAX_BINS];
 	uint64_t grants = 100000;
 	bool modes[MODE_COUNT] = { true, true, true }, monitor = false;
+	bool floors = false;
 	bool mons[MON_COUNT] = { true, true, true, true, true };
 	bool places[PLACE_COUNT] = { true, true, true };
 	double rate10[PLACE_COUNT][MAX_BINS] = { { 0 } };
@@ -1272,11 +1373,14 @@ int main(int argc, char **argv)
 		case 'p':
 			parse_places(optarg, places);
 			break;
+		case 'F':
+			floors = true;
+			break;
 		default:
 			usage();
 		}
 	}
-	if (nbins == 0 || optind != argc)
+	if (optind != argc || (floors ? nbins > 0 || monitor : nbins == 0))
 		usage();
 	for (b = 0; b < nbins; b++)
 		if (bin_is_ref(bins[b]) && ref_bin < 0)
@@ -1301,6 +1405,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench: no place left to run\n");
 		return 77;
 	}
+	if (floors)
+		return floors_run(places, reps);
 	printf("%llu grants measured per run, after a warm-up of 3N + 2000; "
 	       "each row the median of %u runs, modes, places and binaries "
 	       "alternating\n"
