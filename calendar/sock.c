@@ -289,9 +289,11 @@ static int sock_client_input(void *data, const struct um_timetravel_msg *m)
 	struct sock_client *c = data;
 	const char *why = "broken";
 
-	log_debug("client %llu -> %s seq=%u time=%llu",
-		  (unsigned long long)cal_client_number(c->cc),
-		  tt_op_name(m->op), m->seq, (unsigned long long)m->time);
+	if (log_debug_enabled()) /* spare the arguments on every message */
+		log_debug("client %llu -> %s seq=%u time=%llu",
+			  (unsigned long long)cal_client_number(c->cc),
+			  tt_op_name(m->op), m->seq,
+			  (unsigned long long)m->time);
 	if (cal_client_input(c->srv->cal, c->cc, m, &why) < 0) {
 		c->dead = why;
 		return -EPROTO;

@@ -264,23 +264,38 @@ int timeline_set_max(struct timeline *tl, size_t max_events)
 	return 0;
 }
 
+/* Every grant passes the name: copy it only when it changed. */
+static void tl_name(struct tl_client *c, const char *name)
+{
+	size_t len;
+
+	if (c->named && !strncmp(c->name, name, TL_NAME_MAX))
+		return;
+	len = strnlen(name, TL_NAME_MAX);
+	memcpy(c->name, name, len);
+	c->name[len] = '\0';
+	c->named = true;
+}
+
 int timeline_name(struct timeline *tl, uint64_t number, const char *name)
 {
 	struct tl_client *c = tl_get(tl, number);
 
 	if (!c)
 		return -ENOMEM;
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	c->named = true;
+	tl_name(c, name);
 	return 0;
 }
 
-int timeline_run(struct timeline *tl, uint64_t number, uint64_t t_ns)
+int timeline_run(struct timeline *tl, uint64_t number, const char *name,
+		 uint64_t t_ns)
 {
 	struct tl_client *c = tl_get(tl, number);
 
 	if (!c)
 		return -ENOMEM;
+	if (name)
+		tl_name(c, name);
 	tl_see(tl, t_ns);
 	/* A RUN without the WAIT of the last one: end that slice here. */
 	if (c->open)

@@ -29,8 +29,10 @@ int timeline_set_max(struct timeline *tl, size_t max_events);
 /* The client's track name; call again when it changes.  Unnamed tracks
  * are "client-N". */
 int timeline_name(struct timeline *tl, uint64_t number, const char *name);
-/* The client starts running at simulated t (an open slice closes first). */
-int timeline_run(struct timeline *tl, uint64_t number, uint64_t t_ns);
+/* The client starts running at simulated t (an open slice closes first);
+ * name, if not NULL, is its track name as timeline_name() takes it. */
+int timeline_run(struct timeline *tl, uint64_t number, const char *name,
+		 uint64_t t_ns);
 /* It stops (WAIT) at t: completes the open slice, if any. */
 int timeline_wait(struct timeline *tl, uint64_t number, uint64_t t_ns);
 /* An instant at t: it asked to run at at_ns. */

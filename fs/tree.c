@@ -1622,8 +1622,7 @@ void tree_event(struct tree *t, const struct cal_event *ev)
 		if (t->last_waiter)
 			timeline_wait(t->timeline, t->last_waiter, clock);
 		t->last_waiter = 0;
-		timeline_name(t->timeline, number, cal_client_name(c));
-		timeline_run(t->timeline, number, clock);
+		timeline_run(t->timeline, number, cal_client_name(c), clock);
 	} else if (!ev->out && m->op == UM_TIMETRAVEL_WAIT) {
 		t->last_waiter = number;
 	} else if (!ev->out && m->op == UM_TIMETRAVEL_REQUEST &&

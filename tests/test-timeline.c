@@ -173,10 +173,10 @@ static void test_events(void)
 	timeline_name(tl, 1, "uml0");
 	timeline_name(tl, 2, "uml1");
 	timeline_request(tl, 1, 0, 1000);
-	timeline_run(tl, 1, 1000);
+	timeline_run(tl, 1, NULL, 1000);
 	timeline_wait(tl, 1, 1234567);
 	timeline_request(tl, 2, 1234567, 2000000000);
-	timeline_run(tl, 2, 2000000000);
+	timeline_run(tl, 2, NULL, 2000000000);
 	timeline_wait(tl, 2, 2000000001);
 	s = render(tl);
 	if (!s)
@@ -206,6 +206,35 @@ static void test_events(void)
 	timeline_free(tl);
 }
 
+/* A RUN's name becomes the track's, again when it changes; NULL keeps it;
+ * a name longer than the label is cut alike either way. */
+static void test_named_by_run(void)
+{
+	static const char longer[] =
+		"a-name-of-forty-characters-for-the-track";
+	struct timeline *tl = timeline_new(100);
+	char *s;
+
+	CHECK(tl != NULL);
+	timeline_run(tl, 1, "client-1", 10);
+	timeline_run(tl, 2, "before", 20);
+	timeline_run(tl, 2, "after", 30);
+	timeline_run(tl, 2, NULL, 40);
+	timeline_run(tl, 3, longer, 50);
+	timeline_run(tl, 3, longer, 60);
+	timeline_wait(tl, 3, 70);
+	s = render(tl);
+	if (!s)
+		return;
+	CHECK(strstr(s, "\"tid\":1,\"args\":{\"name\":\"client-1\"}"));
+	CHECK(strstr(s, "\"tid\":2,\"args\":{\"name\":\"after\"}"));
+	CHECK(!strstr(s, "before"));
+	CHECK(strstr(s, "\"tid\":3,\"args\":{\"name\":"
+			"\"a-name-of-forty-characters-for-\"}"));
+	free(s);
+	timeline_free(tl);
+}
+
 static void test_empty(void)
 {
 	struct timeline *tl = timeline_new(4);
@@ -231,10 +260,10 @@ static void test_bound(void)
 	timeline_name(tl, 1, "old");
 	timeline_name(tl, 2, "new");
 	timeline_request(tl, 1, 10, 11);
-	timeline_run(tl, 1, 20);
+	timeline_run(tl, 1, NULL, 20);
 	timeline_wait(tl, 1, 30);
 	for (i = 0; i < 3; i++) {
-		timeline_run(tl, 2, 1000 * (i + 1));
+		timeline_run(tl, 2, NULL, 1000 * (i + 1));
 		timeline_wait(tl, 2, 1000 * (i + 1) + 500);
 	}
 	s = render(tl);
@@ -295,7 +324,7 @@ static void test_open(void)
 	char *s;
 
 	timeline_name(tl, 1, "a");
-	timeline_run(tl, 1, 1000);
+	timeline_run(tl, 1, NULL, 1000);
 	s = render(tl);
 	/* Nothing later seen yet: zero length, still there. */
 	CHECK(s && strstr(s, "\"tid\":1,\"ts\":1.000,\"dur\":0.000,"
@@ -315,7 +344,7 @@ static void test_open(void)
 			     "\"args\":{\"open\":true}}"));
 	free(s);
 	/* RUN again without WAIT: the first slice ends there. */
-	timeline_run(tl, 1, 7000);
+	timeline_run(tl, 1, NULL, 7000);
 	timeline_wait(tl, 1, 8000);
 	timeline_wait(tl, 1, 9000); /* no open slice: nothing */
 	s = render(tl);
@@ -333,7 +362,7 @@ static void test_gone(void)
 	char *s;
 
 	timeline_name(tl, 1, "leaver");
-	timeline_run(tl, 1, 100);
+	timeline_run(tl, 1, NULL, 100);
 	timeline_gone(tl, 1, 2100);
 	timeline_gone(tl, 9, 2200); /* unknown: nothing */
 	s = render(tl);
@@ -352,7 +381,7 @@ static void test_gone(void)
 	/* Gone with nothing kept: forgotten at once. */
 	timeline_name(tl, 3, "brief");
 	timeline_gone(tl, 3, 5000);
-	timeline_run(tl, 4, 6000);
+	timeline_run(tl, 4, NULL, 6000);
 	s = render(tl);
 	CHECK(s && !strstr(s, "brief"));
 	free(s);
@@ -370,7 +399,7 @@ static void test_churn(void)
 	for (i = 0; i < 1000; i++) {
 		timeline_name(tl, i, "c");
 		timeline_request(tl, i, 10 * i, 10 * i + 5);
-		timeline_run(tl, i, 10 * i + 5);
+		timeline_run(tl, i, NULL, 10 * i + 5);
 		if (i % 2)
 			timeline_wait(tl, i, 10 * i + 8);
 		timeline_gone(tl, i, 10 * i + 9);
@@ -384,5 +413,6 @@ static void test_churn(void)
 	timeline_free(tl);
 }
 
-TEST_LIST(T(test_checker), T(test_events), T(test_empty), T(test_bound),
+TEST_LIST(T(test_checker), T(test_events), T(test_named_by_run),
+	  T(test_empty), T(test_bound),
 	  T(test_escape), T(test_open), T(test_gone), T(test_churn))
