@@ -370,8 +370,9 @@ static int floors_run(const bool *places, unsigned int reps)
 	int p, w;
 
 	printf("round trip (us), median of %u rounds of %d; ratio to the "
-	       "floor (read) in ( )\npartner at niceness %d, but read: 0; "
-	       "timeout %d ms, libev's when no timer is due\n\n", reps,
+	       "floor (read) in ( )\npartner at niceness %d where "
+	       "permitted, but read: 0; timeout %d ms, libev's when no "
+	       "timer is due\n\n", reps,
 	       FLOOR_SAMPLES, REFCAL_NICE, FLOOR_TIMEOUT_MS);
 	for (r = 0; r < reps; r++)
 		for (p = 0; p < PLACE_COUNT; p++) {
