@@ -2,7 +2,7 @@
 /*
  * bench.c: how fast ttfs hands out turns.
  *
- *   bench --ttfs 'PATH [OPTION...]' [--ttfs ...] [--clients N[,N...]]
+ *   bench --ttfs 'PATH [OPTION...]'|ref|ref-ev [--ttfs ...] [--clients N[,N...]]
  *         [--grants G] [--mode basic|free|shm|both|all[,...]] [--repeat R]
  *         [--monitor[=clock,read,ls,control]] [--place any|one|split[,...]]
  *   bench --floors [--place ...] [--repeat R]
@@ -419,13 +419,15 @@ static pid_t bench_monitor;
 struct daemon {
 	pid_t pid;
 	bool ref; /* the reference calendar: a socket, no mount */
+	bool ref_ev; /* on libev */
 	char dir[32], sock[64], mnt[64], log[64];
 };
 
-/* --ttfs ref: the reference calendar (refcal.c), forked from here. */
+/* --ttfs ref, or ref-ev (the same on libev): the reference calendar
+ * (refcal.c), forked from here. */
 static bool bin_is_ref(const char *bin)
 {
-	return !strcmp(bin, "ref");
+	return !strcmp(bin, "ref") || !strcmp(bin, "ref-ev");
 }
 
 static void ref_exec(const struct daemon *d)
@@ -447,7 +449,7 @@ static void ref_exec(const struct daemon *d)
 		perror("bench: reference calendar");
 		_exit(127);
 	}
-	_exit(refcal_run(lfd));
+	_exit(d->ref_ev ? refcal_run_ev(lfd) : refcal_run(lfd));
 }
 
 static bool daemon_ready(const struct daemon *d)
@@ -483,6 +485,7 @@ static void daemon_start(struct daemon *d, const char *ttfs,
 	if (mkdir(d->mnt, 0700) < 0)
 		die("mkdir");
 	d->ref = bin_is_ref(ttfs);
+	d->ref_ev = !strcmp(ttfs, "ref-ev");
 	d->pid = fork();
 	if (d->pid < 0)
 		die("fork");
@@ -1169,15 +1172,27 @@ static unsigned int parse_list(const char *s, unsigned int *v)
 	return n;
 }
 
-static void usage(void)
+/* --help: on stdout, status 0; a mistake: on stderr, status 2. */
+static void usage_to(FILE *f, int status)
 {
-	fprintf(stderr, "usage: bench --ttfs 'PATH [OPTION...]'|ref "
+	fprintf(f, "usage: bench --ttfs 'PATH [OPTION...]'|ref|ref-ev "
 		"[--ttfs ...] [--clients N[,N...]] [--grants G]\n"
 		"             [--mode basic|free|shm|both|all[,...]] "
 		"[--monitor[=clock,read,ls,control]] [--repeat R]\n"
 		"             [--place any|one|split[,...]]\n"
 		"       bench --floors [--place ...] [--repeat R]\n");
-	exit(2);
+	if (status == 0)
+		fprintf(f, "\nGrants per second of each calendar against the "
+			"floor, a 16-byte round trip\nbetween two processes, "
+			"measured beside each row.  ref is the reference\n"
+			"calendar (raw epoll), ref-ev the same on libev.  "
+			"Figures and method:\ndocs/performance.md.\n");
+	exit(status);
+}
+
+static void usage(void)
+{
+	usage_to(stderr, 2);
 }
 
 /* --mode: a comma list of basic, free, shm; both = basic,free; all. */
@@ -1326,6 +1341,7 @@ int main(int argc, char **argv)
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "place", required_argument, NULL, 'p' },
 		{ "floors", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *bins[MAX_BINS];
@@ -1335,10 +1351,12 @@ int main(int argc, char **argv)
 	uint64_t grants = 100000;
 	bool modes[MODE_COUNT] = { true, true, true }, monitor = false;
 	bool floors = false;
+	const char *grant_opt = NULL; /* one that --floors has no use for */
 	bool mons[MON_COUNT] = { true, true, true, true, true };
 	bool places[PLACE_COUNT] = { true, true, true };
 	double rate10[PLACE_COUNT][MAX_BINS] = { { 0 } };
-	int ref_bin = -1; /* the first --ttfs ref */
+	int ref_bin = -1; /* the first --ttfs ref (not ref-ev) */
+	bool ref_monitored = false;
 	double ratebig[PLACE_COUNT][MAX_BINS] = { { 0 } };
 	unsigned int big[PLACE_COUNT][MAX_BINS] = { { 0 } };
 	int c;
@@ -1352,14 +1370,17 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			nn = parse_list(optarg, ns);
+			grant_opt = "--clients";
 			break;
 		case 'g':
 			grants = strtoull(optarg, NULL, 10);
 			if (grants == 0)
 				usage();
+			grant_opt = "--grants";
 			break;
 		case 'm':
 			parse_modes(optarg, modes);
+			grant_opt = "--mode";
 			break;
 		case 'M':
 			monitor = true;
@@ -1377,18 +1398,29 @@ int main(int argc, char **argv)
 		case 'F':
 			floors = true;
 			break;
+		case 'h':
+			usage_to(stdout, 0);
+			break;
 		default:
 			usage();
 		}
 	}
+	if (floors && grant_opt) {
+		fprintf(stderr, "bench: --floors runs no calendar: %s does "
+			"not apply\n", grant_opt);
+		return 2;
+	}
 	if (optind != argc || (floors ? nbins > 0 || monitor : nbins == 0))
 		usage();
 	for (b = 0; b < nbins; b++)
-		if (bin_is_ref(bins[b]) && ref_bin < 0)
+		if (!strcmp(bins[b], "ref") && ref_bin < 0)
 			ref_bin = (int)b;
-	if (monitor && ref_bin >= 0) {
+	for (b = 0; b < nbins; b++)
+		if (monitor && bin_is_ref(bins[b]))
+			ref_monitored = true;
+	if (ref_monitored) {
 		fprintf(stderr, "bench: --monitor needs files to read: not "
-			"with --ttfs ref\n");
+			"with --ttfs ref or ref-ev\n");
 		return 2;
 	}
 	raise_nofile();
@@ -1399,8 +1431,12 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	for (b = 0; b < nbins; b++)
-		printf("ttfs #%u: %s%s\n", b, bins[b], bin_is_ref(bins[b]) ?
-		       " (the reference calendar: tests/refcal.c)" : "");
+		printf("ttfs #%u: %s%s\n", b, bins[b],
+		       !strcmp(bins[b], "ref") ?
+		       " (the reference calendar: tests/refcal.c)" :
+		       !strcmp(bins[b], "ref-ev") ?
+		       " (the reference calendar on libev: tests/refcal.c)" :
+		       "");
 	if (!place_print(places, place_init(), monitor)) {
 		/* 77: meson's "skipped". */
 		fprintf(stderr, "bench: no place left to run\n");

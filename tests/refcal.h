@@ -17,5 +17,7 @@
 /* Serve the clients that connect to lfd (listening, any flags) until
  * SIGTERM or an error; returns the exit status. */
 int refcal_run(int lfd);
+/* The same on a libev loop shaped like ttfs's (bench --ttfs ref-ev). */
+int refcal_run_ev(int lfd);
 
 #endif
