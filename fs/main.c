@@ -15,12 +15,14 @@
 #include <sys/resource.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <ev.h>
 
 #include "cal.h"
+#include "evsleep.h"
 #include "log.h"
 #include "shm.h"
 #include "sock.h"
@@ -71,7 +73,11 @@ struct daemon {
 	double busy_poll, busy_since;
 	uint64_t busy_seen;
 	ev_timer pace_timer;
-	ev_timer watch_timer; /* parked requests' signals, stats samples */
+	/* Parked requests' signals, stats samples: a timerfd, not an
+	 * ev_timer, so that libev has no timer due and may sleep forever
+	 * (evsleep.h). */
+	ev_io watch_io;
+	int watch_fd;
 	ev_signal sigs[3];
 };
 
@@ -494,16 +500,23 @@ static void daemon_prepare_cb(struct ev_loop *loop, ev_prepare *w,
 		daemon_busy_update(d);
 	if (d->fuse_paused && daemon_now(d) >= d->fuse_resume)
 		daemon_fuse_resume(d);
+	/* The last code before the loop sleeps: libev's timeout is its cap
+	 * only if no timer of ours is due. */
+	evsleep_allow_forever(!ev_is_active(&d->pace_timer) &&
+			      !ev_is_active(&d->fuse_pause));
 }
 
-static void daemon_watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
+static void daemon_watch_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct daemon *d = w->data;
+	uint64_t expired;
 
 	/* Waking is the point (the prepare watcher runs next, for parked
 	 * requests); and the stats' samples are taken here. */
 	(void)loop;
 	(void)revents;
+	if (read(d->watch_fd, &expired, sizeof(expired)) < 0)
+		return; /* EAGAIN: another wake-up came first */
 	tree_tick(d->tree);
 }
 
@@ -707,9 +720,20 @@ static int daemon_start(struct daemon *d, const struct opts *o,
 	d->fuse_pause.data = d;
 	/* Wakes the loop so the prepare watcher looks at parked requests
 	 * whose writers may have been signalled (see tree.c). */
-	ev_timer_init(&d->watch_timer, daemon_watch_cb, 0.1, 0.1);
-	d->watch_timer.data = d;
-	ev_timer_start(d->loop, &d->watch_timer);
+	d->watch_fd = timerfd_create(CLOCK_MONOTONIC,
+				     TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->watch_fd < 0 ||
+	    timerfd_settime(d->watch_fd, 0, &(struct itimerspec){
+				    .it_interval = { .tv_nsec = 100000000 },
+				    .it_value = { .tv_nsec = 100000000 },
+			    }, NULL) < 0) {
+		r = -errno;
+		fprintf(stderr, "ttfs: timerfd: %s\n", strerror(-r));
+		return r;
+	}
+	ev_io_init(&d->watch_io, daemon_watch_cb, d->watch_fd, EV_READ);
+	d->watch_io.data = d;
+	ev_io_start(d->loop, &d->watch_io);
 	ev_prepare_init(&d->prepare, daemon_prepare_cb);
 	d->prepare.data = d;
 	ev_prepare_start(d->loop, &d->prepare);
@@ -732,7 +756,7 @@ static void daemon_stop(struct daemon *d)
 		ev_prepare_stop(d->loop, &d->prepare);
 		ev_idle_stop(d->loop, &d->busy);
 		ev_timer_stop(d->loop, &d->pace_timer);
-		ev_timer_stop(d->loop, &d->watch_timer);
+		ev_io_stop(d->loop, &d->watch_io);
 		ev_io_stop(d->loop, &d->fuse_io);
 		ev_timer_stop(d->loop, &d->fuse_pause);
 	}
@@ -749,6 +773,8 @@ static void daemon_stop(struct daemon *d)
 	}
 	if (d->fuse_gate >= 0)
 		close(d->fuse_gate);
+	if (d->watch_fd >= 0)
+		close(d->watch_fd);
 	free(d->fbuf.mem);
 	tree_free(d->tree);
 	cal_free(d->cal);
@@ -809,7 +835,7 @@ static void daemon_detach(int ready_fd)
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
-	struct daemon d = { .fuse_gate = -1 };
+	struct daemon d = { .fuse_gate = -1, .watch_fd = -1 };
 	int ready_fd = -1, denied;
 	int r;
 

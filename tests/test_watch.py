@@ -944,6 +944,44 @@ class PaceTest(WatchTest):
         os.mkdir(os.path.join(d, 'm'))
         return d
 
+    # epoll_wait and epoll_pwait, by machine: how ttfs sleeps.
+    EPOLL_NRS = {'x86_64': (232, 281), 'aarch64': (22,)}
+
+    def sleep_timeout(self):
+        """The timeout (ms, -1 for none) of ttfs's next sleep seen in
+        /proc/PID/syscall, or None if it was not seen asleep."""
+        nrs = self.EPOLL_NRS[os.uname().machine]
+        for _ in range(100):
+            with open('/proc/%d/syscall' % self.proc.pid) as f:
+                words = f.read().split()
+            if words and words[0].isdigit() and int(words[0]) in nrs:
+                t = int(words[4], 16) & 0xffffffff
+                return t - (1 << 32) if t >= 1 << 31 else t
+            time.sleep(0.01)
+        return None
+
+    def test_sleeps_without_a_timeout_unless_a_timer_is_due(self):
+        # fs/evsleep.c: with no timer of ttfs's due, libev's cap becomes
+        # no timeout at all; while a paced turn is due (a timer 100 s
+        # away, past the cap), the sleep must keep a timeout.
+        if os.uname().machine not in self.EPOLL_NRS:
+            self.skipTest('syscall numbers unknown on this machine')
+        self.start_daemon()
+        self.assertTrue(wait_for(lambda: self.sleep_timeout() == -1),
+                        self.sleep_timeout())
+        self.write('pace', '1')
+        c = self.client()
+        c.started(1)
+        c.request(100 * S)
+        c.wait()
+        c.expect_nothing(0.2)
+        seen = [self.sleep_timeout() for _ in range(5)]
+        self.assertTrue(all(t is not None and t > 0 for t in seen), seen)
+        self.write('pace', '0')
+        c.expect_run(100 * S, timeout=1.0)
+        self.assertTrue(wait_for(lambda: self.sleep_timeout() == -1),
+                        self.sleep_timeout())
+
 
 class FreezeTest(WatchTest):
     def test_freeze_and_thaw(self):
