@@ -261,6 +261,11 @@ uint64_t sock_activity(const struct sock_server *s)
 	return s->activity;
 }
 
+bool sock_timer_active(const struct sock_server *s)
+{
+	return ev_is_active(&s->listen_pause);
+}
+
 void sock_kick(void *client_data)
 {
 	struct sock_client *c = client_data;

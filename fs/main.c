@@ -64,7 +64,10 @@ struct daemon {
 	int fuse_gate;
 	bool fuse_paused;
 	uint64_t fuse_resume; /* CLOCK_MONOTONIC ns: the pause's end */
-	ev_timer fuse_pause; /* ends a pause when the loop sleeps */
+	/* A timerfd (see evsleep.h), armed at each pause: ends it should
+	 * the clients fall quiet, so that no loop turn comes to. */
+	ev_io fuse_backstop_io;
+	int fuse_backstop;
 	uint64_t fuse_seen; /* sock_activity at the last FUSE request */
 	ev_prepare prepare;
 	/* --busy-poll: an idle watcher keeps the loop polling (never
@@ -377,11 +380,14 @@ static int opts_parse(int argc, char **argv, struct opts *o)
  * not by a short timer: on a VM, a timer due before the next tick makes
  * every sleep of the loop reprogram the CPU's timer, which costs a
  * running simulation more than the reader did.  FUSE_PAUSE_BACKSTOP,
- * longer than a tick, ends the pause if the clients fall quiet. */
+ * longer than a tick, ends the pause if the clients fall quiet: a timerfd
+ * armed once per pause, where an ev_timer would give every sleep of the
+ * pause a timeout (evsleep.h).  It is not disarmed when the pause ends
+ * (a syscall per pause): a late expiry finds no pause and does nothing. */
 #define FUSE_PAUSE_FACTOR 19.0
 #define FUSE_PAUSE_MIN 300000 /* ns */
 #define FUSE_PAUSE_MAX 2000000 /* ns */
-#define FUSE_PAUSE_BACKSTOP 0.01 /* s */
+#define FUSE_PAUSE_BACKSTOP 10000000 /* ns; more than FUSE_PAUSE_MAX */
 
 static uint64_t daemon_now(void *data);
 
@@ -399,7 +405,6 @@ static void daemon_fuse_resume(struct daemon *d)
 {
 	int r;
 
-	ev_timer_stop(d->loop, &d->fuse_pause);
 	d->fuse_paused = false;
 	r = daemon_fuse_gate(d, true);
 	if (r < 0) {
@@ -410,12 +415,19 @@ static void daemon_fuse_resume(struct daemon *d)
 	}
 }
 
-static void daemon_fuse_resume_cb(struct ev_loop *loop, ev_timer *w,
-				  int revents)
+static void daemon_fuse_backstop_cb(struct ev_loop *loop, ev_io *w,
+				    int revents)
 {
+	struct daemon *d = w->data;
+	uint64_t expired;
+
 	(void)loop;
 	(void)revents;
-	daemon_fuse_resume(w->data);
+	if (read(d->fuse_backstop, &expired, sizeof(expired)) < 0)
+		return;
+	/* A pause is at most FUSE_PAUSE_MAX: one still on is overdue. */
+	if (d->fuse_paused)
+		daemon_fuse_resume(d);
 }
 
 static void daemon_fuse_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -449,12 +461,14 @@ static void daemon_fuse_cb(struct ev_loop *loop, ev_io *w, int revents)
 		(uint64_t)((double)took * FUSE_PAUSE_FACTOR) : FUSE_PAUSE_MAX;
 	if (pause < FUSE_PAUSE_MIN)
 		pause = FUSE_PAUSE_MIN;
-	if (daemon_fuse_gate(d, false) < 0)
+	/* Armed first: a pause must never outlive its backstop. */
+	if (timerfd_settime(d->fuse_backstop, 0, &(struct itimerspec){
+				    .it_value = { .tv_nsec = FUSE_PAUSE_BACKSTOP },
+			    }, NULL) < 0 ||
+	    daemon_fuse_gate(d, false) < 0)
 		return; /* no pause, then */
 	d->fuse_paused = true;
 	d->fuse_resume = t0 + took + pause;
-	ev_timer_set(&d->fuse_pause, FUSE_PAUSE_BACKSTOP, 0.0);
-	ev_timer_start(loop, &d->fuse_pause);
 }
 
 /* Polling while a client is likely to answer soon spares the turn a
@@ -503,7 +517,7 @@ static void daemon_prepare_cb(struct ev_loop *loop, ev_prepare *w,
 	/* The last code before the loop sleeps: libev's timeout is its cap
 	 * only if no timer of ours is due. */
 	evsleep_allow_forever(!ev_is_active(&d->pace_timer) &&
-			      !ev_is_active(&d->fuse_pause));
+			      !sock_timer_active(d->srv));
 }
 
 static void daemon_watch_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -716,8 +730,17 @@ static int daemon_start(struct daemon *d, const struct opts *o,
 	 * it is on the simulation's critical path, a reader is not. */
 	ev_set_priority(&d->fuse_io, EV_MINPRI);
 	ev_io_start(d->loop, &d->fuse_io);
-	ev_timer_init(&d->fuse_pause, daemon_fuse_resume_cb, 0.0, 0.0);
-	d->fuse_pause.data = d;
+	d->fuse_backstop = timerfd_create(CLOCK_MONOTONIC,
+					  TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->fuse_backstop < 0) {
+		r = -errno;
+		fprintf(stderr, "ttfs: timerfd: %s\n", strerror(-r));
+		return r;
+	}
+	ev_io_init(&d->fuse_backstop_io, daemon_fuse_backstop_cb,
+		   d->fuse_backstop, EV_READ);
+	d->fuse_backstop_io.data = d;
+	ev_io_start(d->loop, &d->fuse_backstop_io);
 	/* Wakes the loop so the prepare watcher looks at parked requests
 	 * whose writers may have been signalled (see tree.c). */
 	d->watch_fd = timerfd_create(CLOCK_MONOTONIC,
@@ -758,7 +781,7 @@ static void daemon_stop(struct daemon *d)
 		ev_timer_stop(d->loop, &d->pace_timer);
 		ev_io_stop(d->loop, &d->watch_io);
 		ev_io_stop(d->loop, &d->fuse_io);
-		ev_timer_stop(d->loop, &d->fuse_pause);
+		ev_io_stop(d->loop, &d->fuse_backstop_io);
 	}
 	/* Paused, the clients' departures hand no turns to clients about to
 	 * be closed too. */
@@ -775,6 +798,8 @@ static void daemon_stop(struct daemon *d)
 		close(d->fuse_gate);
 	if (d->watch_fd >= 0)
 		close(d->watch_fd);
+	if (d->fuse_backstop >= 0)
+		close(d->fuse_backstop);
 	free(d->fbuf.mem);
 	tree_free(d->tree);
 	cal_free(d->cal);
@@ -835,7 +860,8 @@ static void daemon_detach(int ready_fd)
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
-	struct daemon d = { .fuse_gate = -1, .watch_fd = -1 };
+	struct daemon d = { .fuse_gate = -1, .watch_fd = -1,
+			    .fuse_backstop = -1 };
 	int ready_fd = -1, denied;
 	int r;
 
