@@ -64,8 +64,8 @@ struct daemon {
 	int fuse_gate;
 	bool fuse_paused;
 	uint64_t fuse_resume; /* CLOCK_MONOTONIC ns: the pause's end */
-	/* A timerfd (see evsleep.h), armed at each pause: ends it should
-	 * the clients fall quiet, so that no loop turn comes to. */
+	/* A timerfd (see evsleep.h) armed at each pause: it ends the pause
+	 * if the clients fall quiet and no loop turn comes to end it. */
 	ev_io fuse_backstop_io;
 	int fuse_backstop;
 	uint64_t fuse_seen; /* sock_activity at the last FUSE request */
@@ -679,6 +679,28 @@ static int daemon_mount(struct daemon *d, const struct opts *o,
 
 /* Everything up to "ready": socket, mount, watchers.  Errors are
  * printed here, while stderr is still the user's. */
+#define WATCH_EVERY 100000000 /* ns: the tick of daemon_watch_cb */
+
+/* A timerfd watched by w (not an ev_timer: see evsleep.h), firing every
+ * every_ns if that is not 0, else disarmed; 0 or -errno. */
+static int daemon_timerfd_start(struct daemon *d, int *fd, ev_io *w,
+				void (*cb)(struct ev_loop *, ev_io *, int),
+				long every_ns)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_nsec = every_ns },
+		.it_value = { .tv_nsec = every_ns },
+	};
+
+	*fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (*fd < 0 || timerfd_settime(*fd, 0, &its, NULL) < 0)
+		return -errno;
+	ev_io_init(w, cb, *fd, EV_READ);
+	w->data = d;
+	ev_io_start(d->loop, w);
+	return 0;
+}
+
 static int daemon_start(struct daemon *d, const struct opts *o,
 			const char *argv0)
 {
@@ -730,33 +752,17 @@ static int daemon_start(struct daemon *d, const struct opts *o,
 	 * it is on the simulation's critical path, a reader is not. */
 	ev_set_priority(&d->fuse_io, EV_MINPRI);
 	ev_io_start(d->loop, &d->fuse_io);
-	d->fuse_backstop = timerfd_create(CLOCK_MONOTONIC,
-					  TFD_NONBLOCK | TFD_CLOEXEC);
-	if (d->fuse_backstop < 0) {
-		r = -errno;
-		fprintf(stderr, "ttfs: timerfd: %s\n", strerror(-r));
-		return r;
-	}
-	ev_io_init(&d->fuse_backstop_io, daemon_fuse_backstop_cb,
-		   d->fuse_backstop, EV_READ);
-	d->fuse_backstop_io.data = d;
-	ev_io_start(d->loop, &d->fuse_backstop_io);
+	r = daemon_timerfd_start(d, &d->fuse_backstop, &d->fuse_backstop_io,
+				 daemon_fuse_backstop_cb, 0);
 	/* Wakes the loop so the prepare watcher looks at parked requests
 	 * whose writers may have been signalled (see tree.c). */
-	d->watch_fd = timerfd_create(CLOCK_MONOTONIC,
-				     TFD_NONBLOCK | TFD_CLOEXEC);
-	if (d->watch_fd < 0 ||
-	    timerfd_settime(d->watch_fd, 0, &(struct itimerspec){
-				    .it_interval = { .tv_nsec = 100000000 },
-				    .it_value = { .tv_nsec = 100000000 },
-			    }, NULL) < 0) {
-		r = -errno;
+	if (r == 0)
+		r = daemon_timerfd_start(d, &d->watch_fd, &d->watch_io,
+					 daemon_watch_cb, WATCH_EVERY);
+	if (r < 0) {
 		fprintf(stderr, "ttfs: timerfd: %s\n", strerror(-r));
 		return r;
 	}
-	ev_io_init(&d->watch_io, daemon_watch_cb, d->watch_fd, EV_READ);
-	d->watch_io.data = d;
-	ev_io_start(d->loop, &d->watch_io);
 	ev_prepare_init(&d->prepare, daemon_prepare_cb);
 	d->prepare.data = d;
 	ev_prepare_start(d->loop, &d->prepare);
