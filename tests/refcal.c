@@ -288,17 +288,16 @@ int refcal_run(int lfd)
  * client, and the turn handed on and the answers written in a prepare
  * watcher, once per loop turn.  Against refcal_run, it prices libev
  * itself; against ttfs, everything ttfs does besides (bench --ttfs ref-ev).
+ * The calendar is the loop's userdata.
  */
-static struct refcal rc_ev;
-
 static void rc_ev_client_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct rc_client *c = (struct rc_client *)w;
+	struct refcal *rc = ev_userdata(loop);
 
-	(void)loop;
 	(void)revents;
-	if (!c->dead && rc_input(&rc_ev, c) < 0)
-		rc_drop(&rc_ev, c);
+	if (!c->dead && rc_input(rc, c) < 0)
+		rc_drop(rc, c);
 }
 
 static void rc_ev_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -317,23 +316,25 @@ static void rc_ev_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void rc_ev_prepare_cb(struct ev_loop *loop, ev_prepare *w,
 			     int revents)
 {
-	(void)loop;
+	struct refcal *rc = ev_userdata(loop);
+
 	(void)w;
 	(void)revents;
-	rc_dispatch(&rc_ev);
-	rc_flush(&rc_ev);
+	rc_dispatch(rc);
+	rc_flush(rc);
 }
 
 int refcal_run_ev(int lfd)
 {
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct refcal rc = { .loop = loop };
 	ev_io accept_io;
 	ev_prepare prepare;
 
 	if (!loop || fcntl(lfd, F_SETFL, O_NONBLOCK) < 0)
 		return 1;
-	rc_ev.loop = loop;
-	heap_init(&rc_ev.queue, rc_less);
+	ev_set_userdata(loop, &rc);
+	heap_init(&rc.queue, rc_less);
 	ev_io_init(&accept_io, rc_ev_accept_cb, lfd, EV_READ);
 	ev_io_start(loop, &accept_io);
 	ev_prepare_init(&prepare, rc_ev_prepare_cb);
