@@ -424,10 +424,20 @@ struct daemon {
 };
 
 /* --ttfs ref, or ref-ev (the same on libev): the reference calendar
- * (refcal.c), forked from here. */
+ * (refcal.c), forked from here.  What the bench says it is, or NULL for
+ * a ttfs binary. */
+static const char *bin_ref_what(const char *bin)
+{
+	if (!strcmp(bin, "ref"))
+		return "the reference calendar: tests/refcal.c";
+	if (!strcmp(bin, "ref-ev"))
+		return "the reference calendar on libev: tests/refcal.c";
+	return NULL;
+}
+
 static bool bin_is_ref(const char *bin)
 {
-	return !strcmp(bin, "ref") || !strcmp(bin, "ref-ev");
+	return bin_ref_what(bin) != NULL;
 }
 
 static void ref_exec(const struct daemon *d)
@@ -1356,7 +1366,6 @@ int main(int argc, char **argv)
 	bool places[PLACE_COUNT] = { true, true, true };
 	double rate10[PLACE_COUNT][MAX_BINS] = { { 0 } };
 	int ref_bin = -1; /* the first --ttfs ref (not ref-ev) */
-	bool ref_monitored = false;
 	double ratebig[PLACE_COUNT][MAX_BINS] = { { 0 } };
 	unsigned int big[PLACE_COUNT][MAX_BINS] = { { 0 } };
 	int c;
@@ -1416,13 +1425,11 @@ int main(int argc, char **argv)
 		if (!strcmp(bins[b], "ref") && ref_bin < 0)
 			ref_bin = (int)b;
 	for (b = 0; b < nbins; b++)
-		if (monitor && bin_is_ref(bins[b]))
-			ref_monitored = true;
-	if (ref_monitored) {
-		fprintf(stderr, "bench: --monitor needs files to read: not "
-			"with --ttfs ref or ref-ev\n");
-		return 2;
-	}
+		if (monitor && bin_is_ref(bins[b])) {
+			fprintf(stderr, "bench: --monitor needs files to read: "
+				"not with --ttfs ref or ref-ev\n");
+			return 2;
+		}
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
 	atexit(bench_cleanup);
@@ -1431,12 +1438,11 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	for (b = 0; b < nbins; b++)
-		printf("ttfs #%u: %s%s\n", b, bins[b],
-		       !strcmp(bins[b], "ref") ?
-		       " (the reference calendar: tests/refcal.c)" :
-		       !strcmp(bins[b], "ref-ev") ?
-		       " (the reference calendar on libev: tests/refcal.c)" :
-		       "");
+		if (bin_is_ref(bins[b]))
+			printf("ttfs #%u: %s (%s)\n", b, bins[b],
+			       bin_ref_what(bins[b]));
+		else
+			printf("ttfs #%u: %s\n", b, bins[b]);
 	if (!place_print(places, place_init(), monitor)) {
 		/* 77: meson's "skipped". */
 		fprintf(stderr, "bench: no place left to run\n");

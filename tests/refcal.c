@@ -8,7 +8,8 @@
  * runner's first; a START's ACK sent at its turn, which sets the client's
  * offset.  No libev, no FUSE, no validation, no stats, no pause: what is
  * left is what the protocol and the kernel cost, so ttfs's us/grant over
- * this one's is what ttfs itself costs.
+ * this one's is what ttfs itself costs.  refcal_run_ev, at the end, puts
+ * libev back and nothing else.
  */
 #include <errno.h>
 #include <fcntl.h>
