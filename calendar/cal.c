@@ -6,7 +6,10 @@
  * - one client runs at a time, from START's ACK or RUN until its WAIT;
  * - RUN carries exactly the time the client asked for, else it BUGs;
  * - what a client is told of time never goes backwards, else it panics;
- * - FREE_UNTIL is forgotten at every WAIT, so it goes out with each RUN.
+ * - FREE_UNTIL is forgotten at every WAIT, so it goes out with each RUN;
+ * - a request below a message-mode runner's FREE_UNTIL lowers it at once,
+ *   and the requester's ACK waits for the runner's ACK of that (see
+ *   cal_runner_bound).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +22,9 @@
 
 /* RUNs a shared-memory client does not ACK, while earlier ACKs are due. */
 #define CAL_ACK_SKIP_MAX 8
+/* Messages kept for a client whose REQUEST's ACK is held: as many as the
+ * socket adapter lets pile up unread before it drops a client. */
+#define CAL_DEFER_MAX 4096u
 
 struct cal_client {
 	struct cal *cal;
@@ -39,6 +45,16 @@ struct cal_client {
 	/* The FREE_UNTIL of its last RUN (calendar): after it, its own time
 	 * may be anywhere below this without our knowing. */
 	uint64_t fu;
+	/* The FREE_UNTIL a message-mode runner was last told (0: none, it
+	 * asks for every event): a request below it must lower it. */
+	uint64_t fu_told;
+	/* Its REQUEST's ACK waits for the runner's ACK of a lowered
+	 * FREE_UNTIL (cal->hold_seq); what we send it meanwhile waits in
+	 * deferred, in order. */
+	bool held;
+	struct cal_client *hold_next; /* in cal->holds */
+	struct um_timetravel_msg *deferred;
+	unsigned int ndeferred, deferred_cap;
 	uint32_t start_seq;
 	uint32_t tx_seq;   /* seq of the last message we sent it */
 	uint32_t ack_next; /* seq its next ACK must carry */
@@ -71,6 +87,11 @@ struct cal {
 	unsigned int nclients;
 	uint64_t next_number;
 	struct cal_client *runner;
+	/* Clients whose REQUEST's ACK waits for the runner (see
+	 * cal_runner_bound), and that runner. */
+	struct cal_client *holds;
+	struct cal_client *hold_runner;
+	uint32_t hold_seq; /* the FREE_UNTIL whose ACK releases them */
 	struct cal_client *head, *tail;
 	/* Clients by number, for the tree's every lookup: chains, and a
 	 * power-of-2 count kept at least nclients (or NULL: walk the list,
@@ -167,12 +188,42 @@ static void cal_changed(struct cal *cal)
 		cal->ops->changed(cal->data);
 }
 
+/* Keep msgs for c until its held ACK goes out (cal_holds_release). */
+static void cal_defer(struct cal *cal, struct cal_client *c,
+		      const struct um_timetravel_msg *msgs, unsigned int n)
+{
+	if (c->ndeferred + n > c->deferred_cap) {
+		unsigned int cap = c->deferred_cap ? c->deferred_cap * 2 : 4;
+		struct um_timetravel_msg *v;
+
+		while (cap < c->ndeferred + n)
+			cap *= 2;
+		v = cap <= CAL_DEFER_MAX ?
+		    realloc(c->deferred, cap * sizeof(*v)) : NULL;
+		if (!v) {
+			/* It does not read what it is sent (or no memory):
+			 * as the adapter does when output piles up. */
+			if (cal->ops->kick)
+				cal->ops->kick(c->data);
+			return;
+		}
+		c->deferred = v;
+		c->deferred_cap = cap;
+	}
+	memcpy(c->deferred + c->ndeferred, msgs, n * sizeof(*msgs));
+	c->ndeferred += n;
+}
+
 static void cal_send(struct cal *cal, struct cal_client *c,
 		     struct um_timetravel_msg *msgs, unsigned int n,
 		     bool start_ack)
 {
 	unsigned int i;
 
+	if (c->held) {
+		cal_defer(cal, c, msgs, n);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		if (msgs[i].op != UM_TIMETRAVEL_ACK)
 			msgs[i].seq = ++c->tx_seq;
@@ -207,6 +258,82 @@ static void cal_ack(struct cal *cal, struct cal_client *c, uint32_t seq,
 	};
 
 	cal_send(cal, c, &m, 1, false);
+}
+
+static uint64_t cal_to_client(const struct cal_client *c, uint64_t t)
+{
+	t -= c->offset;
+	return t > TT_TIME_MAX ? TT_TIME_MAX : t;
+}
+
+/* The held ACKs go out, each client's deferred messages in one write. */
+static void cal_holds_release(struct cal *cal)
+{
+	struct cal_client *c;
+
+	while ((c = cal->holds)) {
+		cal->holds = c->hold_next;
+		c->hold_next = NULL;
+		c->held = false;
+		if (c->ndeferred) {
+			unsigned int n = c->ndeferred;
+
+			c->ndeferred = 0;
+			cal_send(cal, c, c->deferred, n, false);
+		}
+	}
+	cal->hold_runner = NULL;
+}
+
+/* c leaves: whatever it was held for goes with it. */
+static void cal_hold_forget(struct cal *cal, struct cal_client *c)
+{
+	struct cal_client **p;
+
+	if (c->held) {
+		for (p = &cal->holds; *p != c; p = &(*p)->hold_next)
+			;
+		*p = c->hold_next;
+	}
+	if (cal->hold_runner == c)
+		cal->hold_runner = NULL;
+	free(c->deferred);
+}
+
+/*
+ * c, not the runner, asks for t below what the running message-mode
+ * client was told it may run freely to.  That runner reads its socket
+ * only in its own exchanges (an UPDATE, a GET, the wait for a device's
+ * reply) and would go past t unasked, pushing the clock beyond c's
+ * request: tell it the lower FREE_UNTIL now, and hold c's ACK until the
+ * runner ACKs it.  When c's request answers the runner's own kick (a
+ * frame from wmediumd, say), the runner waits for c meanwhile and so
+ * reads the new bound before it can move on.  Never below the runner's
+ * own time: a USFSTL client asserts that.
+ */
+static void cal_runner_bound(struct cal *cal, struct cal_client *c,
+			     uint64_t t)
+{
+	struct cal_client *r = cal->runner;
+	struct um_timetravel_msg m = { .op = UM_TIMETRAVEL_FREE_UNTIL };
+
+	if (!r || r == c || r->state != CAL_CLIENT_RUNNING || c->frozen ||
+	    t >= r->fu_told || r->slot)
+		return; /* a runner with a slot reads free_until off the page */
+	if (t < r->given)
+		t = r->given;
+	if (t >= r->fu_told)
+		return;
+	r->fu_told = t;
+	m.time = cal_to_client(r, t);
+	cal_send(cal, r, &m, 1, false);
+	cal->hold_runner = r;
+	cal->hold_seq = r->tx_seq;
+	if (!c->held) {
+		c->held = true;
+		c->hold_next = cal->holds;
+		cal->holds = c;
+	}
 }
 
 /* A request, or a held START, enters or moves in the queue. */
@@ -263,12 +390,28 @@ static bool cal_page_runner(const struct cal *cal)
 	return r && r->slot && (r->shm || !r->mode_known);
 }
 
-/* The page's current_time: owned by a shared-memory runner while one
- * runs, else the clock, which is what a waiting client may read as now. */
+/*
+ * The page's current_time: owned by a shared-memory runner while one
+ * runs, else the clock, which is what a waiting client takes as its time
+ * at an interrupt.  Like a GET's answer it must not pass a waiting
+ * client's pending request (its RUN would go backwards): a message-mode
+ * runner that went past one unasked moved the clock, not the page.
+ */
 static void cal_shm_publish(struct cal *cal)
 {
-	if (cal->has_shm && !cal_page_runner(cal))
-		shm_set_time(&cal->shm, cal->clock);
+	struct cal_client *next;
+	uint64_t t = cal->clock;
+
+	if (!cal->has_shm || cal_page_runner(cal))
+		return;
+	next = cal_queue_top(cal);
+	if (next && next->state == CAL_CLIENT_WAITING && next->req < t) {
+		uint64_t shown = shm_time(&cal->shm);
+
+		/* ...and never back below what it showed */
+		t = shown > next->req && shown < t ? shown : next->req;
+	}
+	shm_set_time(&cal->shm, t);
 }
 
 static void cal_clock_to(struct cal *cal, uint64_t t)
@@ -359,12 +502,6 @@ static uint64_t cal_free_until(struct cal *cal)
 	return fu > TT_TIME_MAX ? TT_TIME_MAX : fu;
 }
 
-static uint64_t cal_to_client(const struct cal_client *c, uint64_t t)
-{
-	t -= c->offset;
-	return t > TT_TIME_MAX ? TT_TIME_MAX : t;
-}
-
 /* What free_until reads now bounds every slot request written since the
  * last full look (see shm_floor); above what we wrote, it is garbage. */
 static void cal_shm_note(struct cal *cal, uint64_t pfu)
@@ -428,6 +565,7 @@ static void cal_grant(struct cal *cal, struct cal_client *c)
 		heap_remove(&cal->held, &c->hn);
 		c->offset = c->given = cal->clock;
 		c->state = CAL_CLIENT_RUNNING;
+		c->fu_told = 0; /* no FREE_UNTIL: it asks for every event */
 		fu = cal_free_until(cal);
 		if (c->slot) {
 			/* Message mode got no FREE_UNTIL here; shm mode
@@ -451,7 +589,7 @@ static void cal_grant(struct cal *cal, struct cal_client *c)
 		if (t > c->given)
 			c->given = t;
 		c->state = CAL_CLIENT_RUNNING;
-		c->fu = cal_free_until(cal);
+		c->fu = c->fu_told = cal_free_until(cal);
 		if (c->shm) {
 			/* It reads free_until off the page, and would take a
 			 * REQ_RUN left set as a request still pending. */
@@ -582,6 +720,10 @@ static void cal_schedule(struct cal *cal)
 
 	cal->shm_scanned = false;
 
+	/* The runner those ACKs waited for waits or left: it read the bound
+	 * (or never will); they go before anyone is granted a turn. */
+	if (cal->holds && (!cal->runner || cal->runner != cal->hold_runner))
+		cal_holds_release(cal);
 	if (cal->runner || !cal->run) {
 		/* A shm runner reads free_until live: a new earlier request,
 		 * stop point or until/ reader takes effect at once. */
@@ -740,6 +882,7 @@ void cal_free(struct cal *cal)
 		shm_release(&cal->shm);
 	for (c = cal->head; c; c = next) {
 		next = c->next;
+		free(c->deferred);
 		free(c);
 	}
 	free(cal->buckets);
@@ -910,6 +1053,7 @@ void cal_client_free(struct cal *cal, struct cal_client *c)
 			c->shm_next->shm_prev = c->shm_prev;
 	}
 	cal_shm_release(cal, c);
+	cal_hold_forget(cal, c);
 	if (cal->runner == c)
 		cal->runner = NULL;
 	free(c);
@@ -995,6 +1139,7 @@ static int cal_on_request(struct cal *cal, struct cal_client *c,
 			return cal_fail(why, "REQUEST behind its own time");
 		if (cal_queue_set(cal, c, t) < 0)
 			return cal_fail(why, "out of memory");
+		cal_runner_bound(cal, c, t);
 	}
 	/* Its slot may still claim an older request: this one is newer. */
 	if (c->shm && cal->has_shm)
@@ -1014,8 +1159,8 @@ static void cal_ack_skip(struct cal_client *c)
 	}
 }
 
-static int cal_on_ack(struct cal_client *c, const struct um_timetravel_msg *m,
-		      const char **why)
+static int cal_on_ack(struct cal *cal, struct cal_client *c,
+		      const struct um_timetravel_msg *m, const char **why)
 {
 	/* ACKs come in the order of our messages. */
 	cal_ack_skip(c);
@@ -1023,6 +1168,10 @@ static int cal_on_ack(struct cal_client *c, const struct um_timetravel_msg *m,
 		return cal_fail(why, "ACK with an unexpected seq");
 	c->ack_next++;
 	cal_ack_skip(c);
+	/* The runner read its lowered FREE_UNTIL: the requests behind it
+	 * may be answered. */
+	if (c == cal->hold_runner && m->seq == cal->hold_seq)
+		cal_holds_release(cal);
 	return 0;
 }
 
@@ -1138,7 +1287,7 @@ int cal_client_input(struct cal *cal, struct cal_client *c,
 
 	switch (m->op) {
 	case UM_TIMETRAVEL_ACK:
-		return cal_on_ack(c, m, why);
+		return cal_on_ack(cal, c, m, why);
 	case UM_TIMETRAVEL_REQUEST:
 		return cal_on_request(cal, c, m, why);
 	case UM_TIMETRAVEL_WAIT:

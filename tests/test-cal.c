@@ -436,12 +436,121 @@ static void test_get_never_past_own_request(void)
 	/* a, waiting, asks for 1000, then for the time: told 1000, not
 	 * 5000, so that its RUN at 1000 is not behind what it was told */
 	say(cal, &a, UM_TIMETRAVEL_REQUEST, 1000);
+	/* b, running freely, is told to stop there (not below its own
+	 * time); a's answers wait for b's ACK of that */
+	CHECK_EQ(last(&b)->op, UM_TIMETRAVEL_FREE_UNTIL);
+	CHECK_EQ(last(&b)->time, 5000);
 	say(cal, &a, UM_TIMETRAVEL_GET, 0);
-	CHECK_EQ(last(&a)->time, 1000);
 	ack_all(cal, &b);
+	CHECK_EQ(a.rec[a.nrec - 2].op, UM_TIMETRAVEL_ACK);
+	CHECK_EQ(last(&a)->time, 1000);
 	say(cal, &b, UM_TIMETRAVEL_REQUEST, 9000);
 	say(cal, &b, UM_TIMETRAVEL_WAIT, 0);
 	CHECK_EQ(last_op(&a, UM_TIMETRAVEL_RUN)->time, 1000);
+	cal_free(cal);
+}
+
+/* b runs from 300, free until a's request at 900000; a then asks for
+ * 400 (an interrupt, while it waits). */
+static struct cal *b_runs_free_a_asks(struct fake *a, struct fake *b)
+{
+	struct cal *cal = a_waits_b_runs(a, b, 900000);
+
+	say(cal, b, UM_TIMETRAVEL_REQUEST, 300);
+	say(cal, b, UM_TIMETRAVEL_WAIT, 0);
+	CHECK_EQ(last_op(b, UM_TIMETRAVEL_RUN)->time, 300);
+	CHECK_EQ(last_op(b, UM_TIMETRAVEL_FREE_UNTIL)->time, 900000);
+	ack_all(cal, b);
+	return cal;
+}
+
+/* The wmediumd panic (issue 15): a runner free until a later time must
+ * hear at once of a request below it, before the requester's ACK. */
+static void test_request_lowers_runner_free_until(void)
+{
+	struct fake a, b;
+	struct cal *cal = b_runs_free_a_asks(&a, &b);
+	unsigned int n = a.nrec, nb = b.nrec;
+	uint32_t req_seq;
+
+	say(cal, &a, UM_TIMETRAVEL_REQUEST, 400);
+	req_seq = a.seq;
+	CHECK_EQ(b.nrec, nb + 1);
+	CHECK_EQ(last(&b)->op, UM_TIMETRAVEL_FREE_UNTIL);
+	CHECK_EQ(last(&b)->time, 400);
+	CHECK_EQ(a.nrec, n); /* its ACK waits for b's */
+	/* b had not read it yet: its own exchange goes on as ever */
+	say(cal, &b, UM_TIMETRAVEL_UPDATE, 350);
+	CHECK_EQ(last(&b)->op, UM_TIMETRAVEL_ACK);
+	CHECK_EQ(a.nrec, n);
+	say(cal, &a, UM_TIMETRAVEL_GET, 0); /* kept behind, in order */
+	CHECK_EQ(a.nrec, n);
+	ack_all(cal, &b);
+	CHECK_EQ(a.nrec, n + 2);
+	CHECK_EQ(a.rec[n].op, UM_TIMETRAVEL_ACK);
+	CHECK_EQ(a.rec[n].seq, req_seq);
+	CHECK_EQ(a.rec[n + 1].seq, req_seq + 1);
+	CHECK_EQ(a.rec[n + 1].time, 350);
+	/* b read it: it asks for its next event and waits; a runs at 400 */
+	say(cal, &b, UM_TIMETRAVEL_REQUEST, 500);
+	say(cal, &b, UM_TIMETRAVEL_WAIT, 0);
+	CHECK(cal_runner(cal) == a.cc);
+	CHECK_EQ(last_op(&a, UM_TIMETRAVEL_RUN)->time, 400);
+	CHECK_EQ(last_op(&a, UM_TIMETRAVEL_FREE_UNTIL)->time, 500);
+	/* a request not below what the runner was told needs no word */
+	nb = b.nrec;
+	n = a.nrec;
+	say(cal, &b, UM_TIMETRAVEL_REQUEST, 450);
+	CHECK_EQ(last(&a)->op, UM_TIMETRAVEL_FREE_UNTIL);
+	CHECK_EQ(last(&a)->time, 450);
+	ack_all(cal, &a);
+	CHECK_EQ(b.nrec, nb + 1);
+	say(cal, &b, UM_TIMETRAVEL_REQUEST, 480);
+	CHECK_EQ(a.nrec, n + 1); /* only the one FREE_UNTIL */
+	CHECK_EQ(b.nrec, nb + 2);
+	CHECK_EQ(last(&b)->op, UM_TIMETRAVEL_ACK);
+	cal_free(cal);
+}
+
+/* Never below the runner's own time (a USFSTL client asserts it). */
+static void test_runner_bound_not_below_its_time(void)
+{
+	struct fake a, b;
+	struct cal *cal = b_runs_free_a_asks(&a, &b);
+
+	say(cal, &b, UM_TIMETRAVEL_UPDATE, 600);
+	say(cal, &a, UM_TIMETRAVEL_REQUEST, 450);
+	CHECK_EQ(last(&b)->op, UM_TIMETRAVEL_FREE_UNTIL);
+	CHECK_EQ(last(&b)->time, 600);
+	cal_free(cal);
+}
+
+/* The runner waits before it reads the bound, or leaves: the held ACKs
+ * go out before anyone runs. */
+static void test_held_ack_released_by_wait_and_leave(void)
+{
+	struct fake a, b;
+	struct cal *cal = b_runs_free_a_asks(&a, &b);
+	unsigned int n = a.nrec;
+
+	say(cal, &a, UM_TIMETRAVEL_REQUEST, 400);
+	CHECK_EQ(a.nrec, n);
+	say(cal, &b, UM_TIMETRAVEL_WAIT, 0);
+	CHECK(a.nrec >= n + 2);
+	CHECK_EQ(a.rec[n].op, UM_TIMETRAVEL_ACK);
+	CHECK_EQ(last(&a)->op, UM_TIMETRAVEL_RUN);
+	CHECK_EQ(last(&a)->time, 400);
+	ack_all(cal, &b); /* its late ACK of the FREE_UNTIL is taken */
+	ack_all(cal, &a);
+	/* now b, waiting, asks below a's bound, and a leaves */
+	n = b.nrec;
+	say(cal, &b, UM_TIMETRAVEL_REQUEST, 450);
+	CHECK_EQ(last(&a)->op, UM_TIMETRAVEL_FREE_UNTIL);
+	CHECK_EQ(b.nrec, n);
+	cal_client_free(cal, a.cc);
+	CHECK_EQ(b.rec[n].op, UM_TIMETRAVEL_ACK);
+	CHECK_EQ(last(&b)->op, UM_TIMETRAVEL_RUN);
+	CHECK_EQ(last(&b)->time, 450);
 	cal_free(cal);
 }
 
@@ -1271,17 +1380,21 @@ static void test_shm_mixed_alternate(void)
 	CHECK_EQ(pg()->running_id, 0);
 	CHECK_EQ(pg()->current_time, 1000000);
 	/* a interrupted while m runs: slot 0 has no TIME_SHARE, so a sends
-	 * REQUEST, which gets its ACK */
+	 * REQUEST, which lowers m's FREE_UNTIL, and gets its ACK once m
+	 * has read that */
 	{
 		unsigned int n = a.nrec;
 
 		CHECK_EQ(kreq(cal, &a, 1200000), 0);
+		CHECK_EQ(a.nrec, n);
+		CHECK_EQ(last(&m)->op, UM_TIMETRAVEL_FREE_UNTIL);
+		CHECK_EQ(last(&m)->time, 1200000);
+		CHECK_EQ(pslot(1)->flags & TT_SHM_FLAGS_REQ_RUN, 0);
+		kack(cal, &m);
 		CHECK_EQ(a.nrec, n + 1);
 		CHECK_EQ(last(&a)->op, UM_TIMETRAVEL_ACK);
-		CHECK_EQ(pslot(1)->flags & TT_SHM_FLAGS_REQ_RUN, 0);
 	}
 	CHECK_EQ(cal_client_request(a.cc), 1200000);
-	kack(cal, &m);
 	CHECK_EQ(say(cal, &m, UM_TIMETRAVEL_UPDATE, 1100000), 0);
 	CHECK_EQ(pg()->current_time, 1100000);
 	CHECK_EQ(kreq(cal, &m, 5000000), 0);
@@ -1317,6 +1430,38 @@ static void test_shm_mixed_alternate(void)
 	CHECK(cal_runner(cal) == m.cc);
 	CHECK_EQ(m.runs, 3);
 	CHECK_EQ(cal_clock(cal), 6000000);
+	free_shm(cal);
+}
+
+/* A message-mode runner that went past a shared-memory client's request
+ * unasked (it read the lower bound too late) moves the clock, but the
+ * page shows that client no time past its request: its RUN would go
+ * backwards (the wmediumd panic, issue 15). */
+static void test_shm_page_time_not_past_a_request(void)
+{
+	struct cal *cal = mk_shm(true, 4);
+	struct fake a, m;
+
+	kjoin(cal, &a, true, 1);
+	kjoin(cal, &m, false, 2);
+	cal_set_run(cal, true);
+	kboot(cal, &a);
+	CHECK_EQ(kreq(cal, &a, 3000000), 0);
+	kwait(cal, &a);
+	kboot(cal, &m);
+	CHECK_EQ(kreq(cal, &m, 1000000), 0);
+	kwait(cal, &m);
+	CHECK(cal_runner(cal) == m.cc);
+	CHECK_EQ(kreq(cal, &a, 1200000), 0); /* held: m must read its bound */
+	CHECK_EQ(say(cal, &m, UM_TIMETRAVEL_UPDATE, 1500000), 0);
+	CHECK_EQ(cal_clock(cal), 1500000);
+	CHECK_EQ(pg()->current_time, 1200000);
+	kack(cal, &m);
+	CHECK_EQ(kreq(cal, &m, 5000000), 0);
+	kwait(cal, &m);
+	CHECK(cal_runner(cal) == a.cc);
+	CHECK_EQ(a.runs, 1);
+	CHECK_EQ(last(&a)->time, 1200000);
 	free_shm(cal);
 }
 
@@ -2223,6 +2368,9 @@ TEST_LIST(T(test_start_ack_at_once_when_running),
 	  T(test_late_joiner_offset),
 	  T(test_get_never_backwards),
 	  T(test_get_never_past_own_request),
+	  T(test_request_lowers_runner_free_until),
+	  T(test_runner_bound_not_below_its_time),
+	  T(test_held_ack_released_by_wait_and_leave),
 	  T(test_update_past_own_request_is_error),
 	  T(test_get_after_free_run),
 	  T(test_get_of_a_late_runner),
@@ -2252,6 +2400,7 @@ TEST_LIST(T(test_start_ack_at_once_when_running),
 	  T(test_shm_wait_gets_no_ack_and_exact_run),
 	  T(test_shm_late_joiner),
 	  T(test_shm_mixed_alternate),
+	  T(test_shm_page_time_not_past_a_request),
 	  T(test_shm_message_request_lowers_free_until),
 	  T(test_shm_message_request_clears_slot),
 	  T(test_shm_garbage),

@@ -412,7 +412,7 @@ class WaitingClientTest(TtfsTest):
         a.expect_run(2 * S, fu=2 * S + QUANTUM)
         a.cycle(4 * S)
         a.expect_run(4 * S, fu=4 * S + QUANTUM)
-        b.request(4 * S + 1)
+        b.request_under(a, 4 * S + 1)
         a.cycle(6 * S)
         b.expect_run(4 * S + 1)
         b.cycle(7 * S)
@@ -473,6 +473,54 @@ class WaitingClientTest(TtfsTest):
         b.expect_run(8 * S)
         self.assertEqual(get(a), 8 * S)
         self.assertEqual(get(b), 8 * S)
+
+
+class RunnerBoundTest(TtfsTest):
+    """A message-mode runner free until a later time (wmediumd on its
+    FREE_UNTIL) must hear at once of a request below that, and read it
+    before the requester goes on: else it runs past the request and the
+    requester is told a time beyond it (issue 15's kernel panic)."""
+
+    def test_request_below_free_until_reaches_the_runner_first(self):
+        self.start_daemon()
+        a, b = self.runner_and_waiter()      # a at 1 s, free to 1.01 s
+        seq = b.send(REQUEST, 1 * S + 5 * MS)
+        f = a.expect(FREE_UNTIL, time=1 * S + 5 * MS)
+        b.expect_nothing(0.2)                # its ACK waits for a's
+        gseq = b.send(GET)                   # kept behind it, in order
+        a.update(1 * S + 2 * MS)             # a's own exchanges go on
+        b.expect_nothing(0.05)
+        a.ack(f)
+        b.expect_ack(seq)
+        self.assertEqual(b.expect(ACK, gseq).time, 1 * S + 2 * MS)
+        # a read it: its next event, at 1.007 s, is past it, so it asks
+        a.cycle(1 * S + 7 * MS)
+        b.expect_run(1 * S + 5 * MS, fu=1 * S + 7 * MS)
+        b.cycle(2 * S)
+        a.expect_run(1 * S + 7 * MS)
+
+    def test_runner_that_read_it_late(self):
+        self.start_daemon()
+        a, b = self.runner_and_waiter()
+        seq = b.send(REQUEST, 1 * S + 5 * MS)
+        f = a.expect(FREE_UNTIL, time=1 * S + 5 * MS)
+        a.update(1 * S + 8 * MS)             # past b's request, unasked
+        a.ack(f)
+        b.expect_ack(seq)
+        # b is never told a time past its own request: RUN comes at it
+        self.assertEqual(b.get(), 1 * S + 5 * MS)
+        a.cycle(1 * S + 9 * MS)
+        b.expect_run(1 * S + 5 * MS)
+
+    def test_runner_that_leaves_releases_the_ack(self):
+        self.start_daemon()
+        a, b = self.runner_and_waiter()
+        seq = b.send(REQUEST, 1 * S + 5 * MS)
+        a.expect(FREE_UNTIL, time=1 * S + 5 * MS)
+        b.expect_nothing(0.05)
+        a.close()
+        b.expect_ack(seq)
+        b.expect_run(1 * S + 5 * MS)
 
 
 class DropTest(TtfsTest):

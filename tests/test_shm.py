@@ -25,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ttfs_test as tt  # noqa: E402
-from ttfs_test import (ACK, START, REQUEST, WAIT, RUN,  # noqa: E402
+from ttfs_test import (ACK, START, REQUEST, WAIT, RUN, FREE_UNTIL,  # noqa: E402,E501
                        BROADCAST, US, MS, S, QUANTUM, TIMEOUT,
                        SHM_HDR_SIZE, SHM_SLOT_SIZE, TIME_SHARE, REQ_RUN,
                        HDR_CURRENT_TIME, HDR_FREE_UNTIL, HDR_RUNNING_ID,
@@ -303,8 +303,10 @@ class MixedTest(ShmTest):
         self.assertFalse(page.capa(page.running_id) & TIME_SHARE,
                          'running_id %d names a slot with TIME_SHARE while '
                          'a message client runs' % page.running_id)
-        # s, woken while m runs: its request must go as a message
-        self.assertEqual(s.request(8 * MS), 'msg')
+        # s, woken while m runs: its request must go as a message, and m
+        # hears of it before s's ACK (m may run freely to 15 ms)
+        self.assertFalse(s.runner_shares())
+        s.request_under(m, 8 * MS)
         m.cycle(12 * MS)
         s.expect_run(8 * MS)             # alone, not ACKed
         self.assert_fu_at(s, 12 * MS)
@@ -326,6 +328,30 @@ class MixedTest(ShmTest):
         self.assertEqual((ns['mode'], ns['shm.request'], ns['rx.request']),
                          ('shm', 2, 2))
         self.assertEqual(self.stats()['clients_shm'], '1')
+
+    def test_page_never_shows_a_waiter_past_its_request(self):
+        # A message-mode runner that reads its lowered bound too late
+        # moves the clock past a waiting shm client's request; the page,
+        # which that client reads at every interrupt, must not.
+        self.start_daemon()
+        m = self.client('msg')
+        s = self.shm_client('shm')
+        m.started(1)
+        self.held(s, 2)
+        m.cycle(5 * MS)
+        s.expect_start_ack()
+        self.assertEqual(s.cycle(20 * MS), 'shm')
+        m.expect_run(5 * MS, fu=15 * MS)
+        seq = s.send(REQUEST, 8 * MS)        # slot 0 runs: a message
+        f = m.expect(FREE_UNTIL, time=8 * MS)
+        m.update(11 * MS)
+        self.assertEqual(self.read_int('clock'), 11 * MS)
+        self.assertEqual(s.page.current_time - s.offset, 8 * MS)
+        m.ack(f)
+        s.expect_ack(seq)
+        self.assertEqual(s.get_time(), 8 * MS)
+        m.cycle(30 * MS)
+        s.expect_run(8 * MS)
 
     def test_never_time_share_stays_messages(self):
         self.start_daemon()

@@ -287,6 +287,16 @@ class Client:
     def request(self, t):
         self.expect_ack(self.send(REQUEST, t))
 
+    def request_under(self, runner, t, fu=None):
+        """REQUEST(t) while `runner` may run freely past t: the runner is
+        told FREE_UNTIL(fu, its own time; default t) first, and our ACK
+        waits for the runner's ACK of that."""
+        seq = self.send(REQUEST, t)
+        f = runner.expect(FREE_UNTIL, time=t if fu is None else fu)
+        self.expect_nothing(0.05)
+        runner.ack(f)
+        self.expect_ack(seq)
+
     def wait(self):
         self.expect_ack(self.send(WAIT))
 
