@@ -41,7 +41,9 @@ struct sock_server {
 	ev_io listen_io;
 	ev_timer listen_pause; /* out of resources: listen again later */
 	int fd;
-	int memfd; /* the zero page that declines shared memory */
+	/* The log descriptor of every START's ACK: kernels close it unused,
+	 * USFSTL's library writes its debug log there. */
+	int logfd;
 	/* The shared-memory scheduling page (-1/NULL: --no-shm).  We own
 	 * the mapping; the core borrows it between attach and detach. */
 	int shmfd;
@@ -165,17 +167,40 @@ static bool sock_client_write(struct sock_server *s, struct sock_client *c)
 	return true;
 }
 
+/*
+ * The page that declines shared memory, fresh for each client that gets
+ * it, so that none can change what another is offered.  Every client
+ * maps it read-write and shared before it reads the version (USFSTL's
+ * library asserts the mapping worked, then grows it to len): so it is
+ * writable, its len is its size, and its version is not 2.
+ */
+static int sock_decline_page(void)
+{
+	struct tt_shm_hdr h = { .version = 0, .len = TT_SHM_HDR_SIZE };
+	int fd = memfd_create("ttfs-noshm", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, TT_SHM_HDR_SIZE) < 0 ||
+	    pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+		  F_SEAL_SEAL) < 0) {
+		int err = errno ? -errno : -EIO;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 /* START's ACK carries two descriptors: a 6.11+ kernel reads it with
  * recvmsg and closes whatever its fd array holds, initialised or not. */
 static void sock_send_start_ack(struct sock_client *c,
 				const struct um_timetravel_msg *m)
 {
-	/* A client with a slot gets the page; the log descriptor, which
-	 * kernels close unused, is the harmless zero page. */
-	int fds[TT_SHARED_MAX_FDS] = {
-		c->cc && cal_client_slot(c->cc) ? c->srv->shmfd : c->srv->memfd,
-		c->srv->memfd,
-	};
+	bool slot = c->cc && cal_client_slot(c->cc);
+	int page = slot ? c->srv->shmfd : sock_decline_page();
+	int fds[TT_SHARED_MAX_FDS] = { page, c->srv->logfd };
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(fds))];
@@ -188,6 +213,14 @@ static void sock_send_start_ack(struct sock_client *c,
 	struct cmsghdr *cm;
 	ssize_t n;
 
+	if (page < 0) {
+		log_error("client %llu: cannot make the page that declines "
+			  "shared memory: %s",
+			  (unsigned long long)cal_client_number(c->cc),
+			  strerror(-page));
+		c->dead = "no page to decline shared memory with";
+		return;
+	}
 	memset(&ctl, 0, sizeof(ctl));
 	cm = CMSG_FIRSTHDR(&mh);
 	cm->cmsg_level = SOL_SOCKET;
@@ -197,6 +230,8 @@ static void sock_send_start_ack(struct sock_client *c,
 	do
 		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
+	if (!slot)
+		close(page); /* the client has its own copy now */
 	/* The client sent START and waits: its buffer is empty, so a short
 	 * write means it is gone or broken. */
 	if (n != (ssize_t)sizeof(*m))
@@ -520,18 +555,13 @@ int sock_server_new(struct ev_loop *loop, struct cal *cal, const char *path,
 		return -ENOMEM;
 	s->loop = loop;
 	s->cal = cal;
-	s->fd = s->memfd = s->shmfd = -1;
+	s->fd = s->logfd = s->shmfd = -1;
 	s->max_clients = cfg->max_clients;
 	s->shm_clients = cfg->shm_clients;
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	s->path = strdup(path);
-	/* Sealed read-only and fixed in size: every client gets it, and one
-	 * must not turn it into a version 2 page for the others (a kernel's
-	 * read-write mapping of it fails, and it falls back to messages). */
-	s->memfd = memfd_create("ttfs-noshm", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (!s->path || s->memfd < 0 || ftruncate(s->memfd, TT_SHM_HDR_SIZE) ||
-	    fcntl(s->memfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK |
-		  F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+	s->logfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (!s->path || s->logfd < 0) {
 		err = s->path ? -errno : -ENOMEM;
 		goto fail;
 	}
@@ -574,8 +604,8 @@ fail:
 	sock_shm_close(s);
 	if (s->fd >= 0)
 		close(s->fd);
-	if (s->memfd >= 0)
-		close(s->memfd);
+	if (s->logfd >= 0)
+		close(s->logfd);
 	if (s->reserve_fd >= 0)
 		close(s->reserve_fd);
 	free(s->path);
@@ -598,7 +628,7 @@ void sock_server_free(struct sock_server *s)
 	ev_timer_stop(s->loop, &s->listen_pause);
 	sock_shm_close(s);
 	close(s->fd);
-	close(s->memfd);
+	close(s->logfd);
 	if (s->reserve_fd >= 0)
 		close(s->reserve_fd);
 	unlink(s->path);

@@ -30,7 +30,8 @@ from ttfs_test import (ACK, START, REQUEST, WAIT, RUN, FREE_UNTIL,  # noqa: E402
                        SHM_HDR_SIZE, SHM_SLOT_SIZE, TIME_SHARE, REQ_RUN,
                        HDR_CURRENT_TIME, HDR_FREE_UNTIL, HDR_RUNNING_ID,
                        SLOT_FLAGS, SLOT_REQ_TIME, TIME_MAX, ShmClient,
-                       TtfsTest, map_shm_page, wait_for)
+                       TtfsTest, UsfstlClient, map_shm_page,
+                       usfstl_take_fds, wait_for)
 
 TRACE_LINE = re.compile(
     r'^(\d+)\.(\d{9}) (\d+) (\d+) (-|\d+) (\S+) (->|<-|=>) ([A-Z_]+) '
@@ -916,6 +917,49 @@ class DropTest(ShmTest):
         self.assert_alive()
         st = self.stats()
         self.assertEqual((st['clients_now'], st['clients_shm']), ('1', '1'))
+
+
+class UsfstlLibraryTest(ShmTest):
+    """Clients built on USFSTL's library (src/schedctrl.c) map the page
+    they are declined with read-write and assert it worked: every way
+    ttfs declines shared memory must survive that (issue 15)."""
+
+    def run_fleet(self, cs):
+        """Start cs (IDs 1, 2, ...) on a paused calendar, then three
+        rounds of turns: client i at i ms, then 10 ms later each round."""
+        for i, c in enumerate(cs):
+            self.held(c, i + 1)
+        self.write('state', 'run')
+        for i, c in enumerate(cs):
+            c.expect_start_ack()
+            c.cycle((i + 1) * MS)
+        for r in range(3):
+            for i, c in enumerate(cs):
+                t = (i + 1) * MS + r * 10 * MS
+                c.expect_run(t)
+                c.cycle(t + 10 * MS)
+        self.assert_alive()
+
+    def test_declined_by_no_shm(self):
+        self.start_daemon('--paused', '--no-shm')
+        cs = [self.client('u%d' % i, cls=UsfstlClient) for i in (1, 2, 3)]
+        self.run_fleet(cs)
+        for c in cs:
+            self.assertIsNone(c.page_len)
+            self.assertEqual(self.counters(c)['mode'], 'messages')
+
+    def test_declined_past_shm_clients_beside_shm_clients(self):
+        self.start_daemon('--paused', '--shm-clients', '2')
+        k1, k2 = self.shm_client('k1'), self.shm_client('k2')
+        u3 = self.client('u3', cls=UsfstlClient)
+        u4 = self.client('u4', cls=UsfstlClient)
+        k5 = self.shm_client('k5')          # no slot left: declined too
+        self.run_fleet([k1, k2, u3, u4, k5])
+        self.assertEqual((k1.shm, k2.shm, k5.shm), (True, True, False))
+        self.assertEqual((u3.page_len, u4.page_len), (None, None))
+        self.assertEqual(self.stats()['clients_shm'], '2')
+        # the page itself is one USFSTL's library can take, too
+        self.assertEqual(usfstl_take_fds(k1.start_ack.fds), k1.page.len)
 
 
 if __name__ == '__main__':

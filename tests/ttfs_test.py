@@ -14,6 +14,7 @@ test (child(), INTERRUPTIBLE).  Standard library only.
 
 import array
 import collections
+import fcntl
 import itertools
 import mmap
 import os
@@ -432,6 +433,51 @@ def map_shm_page(fd):
         raise AssertionError('page len %d, but the memfd has %d bytes'
                              % (length, size))
     return ShmPage(fd, length)
+
+
+def usfstl_take_fds(fds):
+    """What USFSTL's client library (src/schedctrl.c) does with START's
+    descriptors: map the memfd read-write and shared and assert that
+    worked, grow the mapping to the header's len, fdopen a dup of the log
+    descriptor for writing and assert that too; only then read the
+    version and keep the page if it is 2.  Returns the version 2 page's
+    length, or None (it declined); raises AssertionError where the
+    library aborts or would read through a failed mapping."""
+    if len(fds) != 2:
+        raise AssertionError('USFSTL: %d descriptors, it asserts 2'
+                             % len(fds))
+    try:
+        hdr = mmap.mmap(fds[0], SHM_HDR_SIZE, mmap.MAP_SHARED,
+                        mmap.PROT_READ | mmap.PROT_WRITE)
+    except OSError as e:
+        raise AssertionError('USFSTL: mmap of the memfd failed (%s): '
+                             'schedctrl.c asserts ctrl->shm.mem != '
+                             'MAP_FAILED' % e)
+    version, length = struct.unpack_from('<II', hdr, 0)
+    hdr.close()
+    if length == 0 or length > os.fstat(fds[0]).st_size:
+        raise AssertionError('USFSTL: mremap to len %d fails, and it reads '
+                             'the version through MAP_FAILED' % length)
+    mm = mmap.mmap(fds[0], length, mmap.MAP_SHARED,
+                   mmap.PROT_READ | mmap.PROT_WRITE)
+    mm.close()
+    mode = fcntl.fcntl(fds[1], fcntl.F_GETFL) & os.O_ACCMODE
+    if mode not in (os.O_WRONLY, os.O_RDWR):
+        raise AssertionError('USFSTL: fdopen(dup(logfd), "w") fails on a '
+                             'read-only log descriptor; it asserts')
+    os.write(fds[1], b'usfstl: a debug line\n')
+    return length if version == SHM_VERSION else None
+
+
+class UsfstlClient(Client):
+    """A fake client built on USFSTL's library: START's descriptors are
+    taken its way (usfstl_take_fds).  Given the page it would use it; the
+    tests here give it none and it keeps to messages, as Client does."""
+
+    def expect_start_ack(self, timeout=TIMEOUT):
+        m = super().expect_start_ack(timeout)
+        self.page_len = usfstl_take_fds(m.fds)
+        return m
 
 
 class ShmClient(Client):
