@@ -30,9 +30,10 @@ _Static_assert(sizeof(struct um_timetravel_msg) == TT_MSG_SIZE,
 #define TT_START_ACK_ID 0xffffu
 
 /*
- * The shared-memory header's first field.  A client maps the memfd and
- * falls back to messages unless version is 2, so a zero-filled page of
- * TT_SHM_HDR_SIZE bytes declines shared memory safely.
+ * The shared-memory header's first field.  A client maps the memfd
+ * read-write (USFSTL's library asserts that works, then grows the mapping
+ * to len) and falls back to messages unless version is 2: a writable page
+ * of TT_SHM_HDR_SIZE bytes with version 0 and len filled in declines.
  */
 #define TT_SHM_VERSION 2u
 #define TT_SHM_HDR_SIZE 4096u
