@@ -48,6 +48,10 @@ struct cal_client {
 	/* The FREE_UNTIL a message-mode runner was last told (0: none, it
 	 * asks for every event): a request below it must lower it. */
 	uint64_t fu_told;
+	/* A lowered FREE_UNTIL is out, and nothing but ACKs came since: if
+	 * its ACK comes first, the runner read it while it waited (a kick's
+	 * wait) at its reported time, so it reaches no further than that. */
+	bool fu_quiet;
 	/* Its REQUEST's ACK waits for the runner's ACK of a lowered
 	 * FREE_UNTIL (cal->hold_seq); what we send it meanwhile waits in
 	 * deferred, in order. */
@@ -327,6 +331,8 @@ static void cal_runner_bound(struct cal *cal, struct cal_client *c,
 	r->fu_told = t;
 	m.time = cal_to_client(r, t);
 	cal_send(cal, r, &m, 1, false);
+	if (cal->hold_runner != r)
+		r->fu_quiet = true;
 	cal->hold_runner = r;
 	cal->hold_seq = r->tx_seq;
 	if (!c->held) {
@@ -1169,9 +1175,13 @@ static int cal_on_ack(struct cal *cal, struct cal_client *c,
 	c->ack_next++;
 	cal_ack_skip(c);
 	/* The runner read its lowered FREE_UNTIL: the requests behind it
-	 * may be answered. */
-	if (c == cal->hold_runner && m->seq == cal->hold_seq)
+	 * may be answered.  Read in a wait, it bounds the runner's reach
+	 * (what a GET after its WAIT may be raised to). */
+	if (c == cal->hold_runner && m->seq == cal->hold_seq) {
+		if (c->fu_quiet && c->fu_told < c->fu)
+			c->fu = c->fu_told;
 		cal_holds_release(cal);
+	}
 	return 0;
 }
 
@@ -1193,6 +1203,9 @@ static void cal_shm_decide(struct cal *cal, struct cal_client *c)
 		cal->shm_head = c;
 		return;
 	}
+	/* Message mode: START's ACK told it no FREE_UNTIL, so it ran
+	 * nowhere unasked (else its GET would jump to the page's bound). */
+	c->fu = CAL_TIME_NONE;
 	cal_shm_release(cal, c);
 }
 
@@ -1284,6 +1297,8 @@ int cal_client_input(struct cal *cal, struct cal_client *c,
 		return cal_fail(why, "message before START's ACK");
 	if (!c->mode_known)
 		cal_shm_decide(cal, c);
+	if (m->op != UM_TIMETRAVEL_ACK)
+		c->fu_quiet = false; /* an exchange: it may have run on */
 
 	switch (m->op) {
 	case UM_TIMETRAVEL_ACK:

@@ -554,6 +554,31 @@ static void test_held_ack_released_by_wait_and_leave(void)
 	cal_free(cal);
 }
 
+/* The runner ACKs the lowered bound before it says anything else: it
+ * read it in a wait, at its reported time, and cannot have gone past
+ * it; a GET after its WAIT is not raised past it (else it jumps ahead of
+ * the others: wmediumd was told 150 ms at 142 ms).  Said something
+ * first, it may have run on: the old bound stands. */
+static void test_runner_reach_after_lowered_bound(void)
+{
+	for (int quiet = 0; quiet < 2; quiet++) {
+		struct fake a, b;
+		struct cal *cal = b_runs_free_a_asks(&a, &b);
+
+		say(cal, &a, UM_TIMETRAVEL_REQUEST, 400);
+		if (!quiet)
+			say(cal, &b, UM_TIMETRAVEL_UPDATE, 350);
+		ack_all(cal, &b);
+		say(cal, &b, UM_TIMETRAVEL_REQUEST, 500);
+		say(cal, &b, UM_TIMETRAVEL_WAIT, 0);
+		CHECK(cal_runner(cal) == a.cc);
+		CHECK_EQ(cal_clock(cal), 400);
+		say(cal, &b, UM_TIMETRAVEL_GET, 0);
+		CHECK_EQ(last(&b)->time, quiet ? 400 : 500);
+		cal_free(cal);
+	}
+}
+
 static void test_update_past_own_request_is_error(void)
 {
 	struct cal *cal = mk(false);
@@ -1465,6 +1490,29 @@ static void test_shm_page_time_not_past_a_request(void)
 	free_shm(cal);
 }
 
+/* A 6.11+ client that declined the page got no FREE_UNTIL with START's
+ * ACK: it ran nowhere unasked, and its GET is the others' time, not the
+ * page's bound (wmediumd's first GET jumped to the quantum). */
+static void test_shm_declined_client_get_not_raised(void)
+{
+	struct cal *cal = mk_shm(true, 4);
+	struct fake a, m;
+
+	kjoin(cal, &m, false, 1);
+	cal_set_run(cal, true); /* m alone: the page's bound is the quantum */
+	kboot(cal, &m);
+	CHECK(!cal_client_shm(m.cc));
+	kjoin(cal, &a, true, 2);
+	CHECK_EQ(kreq(cal, &m, 5000000), 0);
+	kwait(cal, &m);
+	CHECK(cal_runner(cal) == a.cc);
+	kboot(cal, &a);
+	kprop(&a, 100);
+	CHECK_EQ(say(cal, &m, UM_TIMETRAVEL_GET, 0), 0);
+	CHECK_EQ(last(&m)->time, 100);
+	free_shm(cal);
+}
+
 static void test_shm_message_request_lowers_free_until(void)
 {
 	struct cal *cal = mk_shm(true, 4);
@@ -2371,6 +2419,7 @@ TEST_LIST(T(test_start_ack_at_once_when_running),
 	  T(test_request_lowers_runner_free_until),
 	  T(test_runner_bound_not_below_its_time),
 	  T(test_held_ack_released_by_wait_and_leave),
+	  T(test_runner_reach_after_lowered_bound),
 	  T(test_update_past_own_request_is_error),
 	  T(test_get_after_free_run),
 	  T(test_get_of_a_late_runner),
@@ -2401,6 +2450,7 @@ TEST_LIST(T(test_start_ack_at_once_when_running),
 	  T(test_shm_late_joiner),
 	  T(test_shm_mixed_alternate),
 	  T(test_shm_page_time_not_past_a_request),
+	  T(test_shm_declined_client_get_not_raised),
 	  T(test_shm_message_request_lowers_free_until),
 	  T(test_shm_message_request_clears_slot),
 	  T(test_shm_garbage),
