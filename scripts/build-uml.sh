@@ -1,26 +1,35 @@
 #!/bin/sh
-# build-uml.sh VERSION [CACHE_DIR]
+# build-uml.sh [--wireless] VERSION [CACHE_DIR]
 #
 # Builds a User-Mode Linux kernel with time-travel support from Debian's
 # linux-source-VERSION package (6.1, 6.12, ...) and prints the path of the
 # resulting `linux` binary.  The result is cached: a second call with the same
-# version and cache directory returns at once.
+# version, flavour and cache directory returns at once.
+#
+# --wireless adds what hostap's hwsim tests run under UML: mac80211_hwsim
+# built in, talking to wmediumd over vhost-user (virtio_uml, device ID 29),
+# cfg80211/mac80211 and the ciphers WPA2 needs.  Cached as linux-VERSION-wireless.
 #
 # The kernel boots without an image, with the host's / as its root
 # (rootfstype=hostfs), so tests need nothing but this binary.
 set -eu
 
 usage() {
-	echo "usage: $0 VERSION [CACHE_DIR]   (VERSION: 6.1, 6.12, ...)" >&2
+	echo "usage: $0 [--wireless] VERSION [CACHE_DIR]   (VERSION: 6.1, 6.12, ...)" >&2
 	exit 2
 }
+flavour=
+case "${1:-}" in
+-h|--help) usage ;;
+--wireless) flavour=-wireless; shift ;;
+-*) echo "$0: unknown option $1" >&2; usage ;;
+esac
 [ $# -ge 1 ] || usage
-case "$1" in -h|--help) usage ;; esac
 
 ver=$1
 cache=${2:-${TTFS_UML_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ttfs-uml}}
 tarball=/usr/src/linux-source-$ver.tar.xz
-out=$cache/linux-$ver
+out=$cache/linux-$ver$flavour
 bin=$out/linux
 
 if [ -x "$bin" ]; then
@@ -51,12 +60,21 @@ make -s ARCH=um defconfig >&2
 	--disable RAID6_PQ_BENCHMARK --disable DEBUG_INFO \
 	--disable DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT \
 	--enable DEBUG_INFO_NONE
+wireless_opts="VIRTIO_UML CFG80211 MAC80211 MAC80211_HWSIM PACKET
+	CRYPTO_AES CRYPTO_CCM CRYPTO_GCM CRYPTO_CMAC CRYPTO_SHA256"
+if [ -n "$flavour" ]; then
+	for o in $wireless_opts; do
+		./scripts/config --enable "$o"
+	done
+fi
 make -s ARCH=um olddefconfig >&2
-grep -q '^CONFIG_UML_TIME_TRAVEL_SUPPORT=y' .config || {
-	echo "$0: time-travel support did not stick in .config" >&2
-	exit 1
-}
-echo "build-uml: building linux $ver (ARCH=um)" >&2
+for o in UML_TIME_TRAVEL_SUPPORT ${flavour:+$wireless_opts}; do
+	grep -q "^CONFIG_$o=y" .config || {
+		echo "$0: CONFIG_$o did not stick in .config" >&2
+		exit 1
+	}
+done
+echo "build-uml: building linux $ver$flavour (ARCH=um)" >&2
 make -s ARCH=um -j"$(nproc)" linux >&2
 
 mkdir -p "$out.tmp"
