@@ -20,8 +20,10 @@
 #include "heap.h"
 #include "shm.h"
 
-/* RUNs a shared-memory client does not ACK, while earlier ACKs are due. */
-#define CAL_ACK_SKIP_MAX 8
+/* Messages that may await one client's ACK at once: a client that reads
+ * (kernels ACK as they read) never comes near; one that stopped is
+ * dropped by the socket adapter long before (64 KiB unread). */
+#define CAL_ACKQ_MAX 65536u
 /* Messages kept for a client whose REQUEST's ACK is held: as many as the
  * socket adapter lets pile up unread before it drops a client. */
 #define CAL_DEFER_MAX 4096u
@@ -61,10 +63,11 @@ struct cal_client {
 	unsigned int ndeferred, deferred_cap;
 	uint32_t start_seq;
 	uint32_t tx_seq;   /* seq of the last message we sent it */
-	uint32_t ack_next; /* seq its next ACK must carry */
-	/* Seqs at or above ack_next that get no ACK (RUN, in shm mode). */
-	uint32_t ack_skip[CAL_ACK_SKIP_MAX];
-	unsigned int nskip;
+	/* Seqs of our messages that await its ACK, oldest first (a ring):
+	 * all but ACKs, and but RUN in shm mode.  ACKs come in this order. */
+	uint32_t *ackq;
+	unsigned int ackq_head, ackq_len, ackq_cap;
+	bool ackq_lost; /* one could not be kept: its next ACK is refused */
 	uint16_t slot;   /* on the shared page; 0: none */
 	bool mode_known; /* its first message after START's ACK came */
 	bool shm;        /* it set TIME_SHARE: uses the page */
@@ -192,6 +195,28 @@ static void cal_changed(struct cal *cal)
 		cal->ops->changed(cal->data);
 }
 
+/* Note that seq awaits c's ACK. */
+static void cal_ackq_push(struct cal_client *c, uint32_t seq)
+{
+	if (c->ackq_len == c->ackq_cap) {
+		unsigned int cap = c->ackq_cap ? c->ackq_cap * 2 : 8, i;
+		uint32_t *q = cap <= CAL_ACKQ_MAX ?
+			      malloc(cap * sizeof(*q)) : NULL;
+
+		if (!q) {
+			c->ackq_lost = true;
+			return;
+		}
+		for (i = 0; i < c->ackq_len; i++)
+			q[i] = c->ackq[(c->ackq_head + i) % c->ackq_cap];
+		free(c->ackq);
+		c->ackq = q;
+		c->ackq_cap = cap;
+		c->ackq_head = 0;
+	}
+	c->ackq[(c->ackq_head + c->ackq_len++) % c->ackq_cap] = seq;
+}
+
 /* Keep msgs for c until its held ACK goes out (cal_holds_release). */
 static void cal_defer(struct cal *cal, struct cal_client *c,
 		      const struct um_timetravel_msg *msgs, unsigned int n)
@@ -229,14 +254,11 @@ static void cal_send(struct cal *cal, struct cal_client *c,
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		if (msgs[i].op != UM_TIMETRAVEL_ACK)
+		if (msgs[i].op != UM_TIMETRAVEL_ACK) {
 			msgs[i].seq = ++c->tx_seq;
-		if (msgs[i].op == UM_TIMETRAVEL_RUN && c->shm) {
 			/* The kernel does not ACK RUN in shm mode. */
-			if (c->ack_next == msgs[i].seq)
-				c->ack_next++;
-			else if (c->nskip < CAL_ACK_SKIP_MAX)
-				c->ack_skip[c->nskip++] = msgs[i].seq;
+			if (msgs[i].op != UM_TIMETRAVEL_RUN || !c->shm)
+				cal_ackq_push(c, msgs[i].seq);
 		}
 		if (msgs[i].op < TT_OP_COUNT) {
 			c->tx[msgs[i].op]++;
@@ -889,6 +911,7 @@ void cal_free(struct cal *cal)
 	for (c = cal->head; c; c = next) {
 		next = c->next;
 		free(c->deferred);
+		free(c->ackq);
 		free(c);
 	}
 	free(cal->buckets);
@@ -1004,7 +1027,6 @@ struct cal_client *cal_client_new(struct cal *cal, void *client_data,
 	c->req = CAL_TIME_NONE;
 	c->fu = CAL_TIME_NONE;
 	c->hn.idx = HEAP_NONE;
-	c->ack_next = 1;
 	snprintf(c->name, sizeof(c->name), "client-%llu",
 		 (unsigned long long)c->number);
 	cal_buckets_grow(cal); /* before c is listed: it adds c itself */
@@ -1062,6 +1084,7 @@ void cal_client_free(struct cal *cal, struct cal_client *c)
 	cal_hold_forget(cal, c);
 	if (cal->runner == c)
 		cal->runner = NULL;
+	free(c->ackq);
 	free(c);
 	/* A runner that left hands the turn on. */
 	cal_schedule(cal);
@@ -1155,25 +1178,17 @@ static int cal_on_request(struct cal *cal, struct cal_client *c,
 	return 0;
 }
 
-/* Step ack_next over the RUNs that get no ACK. */
-static void cal_ack_skip(struct cal_client *c)
-{
-	while (c->nskip && c->ack_skip[0] == c->ack_next) {
-		memmove(c->ack_skip, c->ack_skip + 1,
-			--c->nskip * sizeof(c->ack_skip[0]));
-		c->ack_next++;
-	}
-}
-
 static int cal_on_ack(struct cal *cal, struct cal_client *c,
 		      const struct um_timetravel_msg *m, const char **why)
 {
 	/* ACKs come in the order of our messages. */
-	cal_ack_skip(c);
-	if (c->tx_seq - (c->ack_next - 1) == 0 || m->seq != c->ack_next)
+	if (c->ackq_lost)
+		return cal_fail(why, "more than 65536 messages await its "
+				"ACK");
+	if (!c->ackq_len || m->seq != c->ackq[c->ackq_head])
 		return cal_fail(why, "ACK with an unexpected seq");
-	c->ack_next++;
-	cal_ack_skip(c);
+	c->ackq_head = (c->ackq_head + 1) % c->ackq_cap;
+	c->ackq_len--;
 	/* The runner read its lowered FREE_UNTIL: the requests behind it
 	 * may be answered.  Read in a wait, it bounds the runner's reach
 	 * (what a GET after its WAIT may be raised to). */

@@ -1785,6 +1785,48 @@ static void test_shm_many_runs_then_broadcast(void)
 	free_shm(cal);
 }
 
+/* A shared-memory client may leave a BROADCAST un-ACKed across many RUNs
+ * (it ACKs it when it next reads messages): that late ACK is taken, the
+ * client is not dropped (a fixed list of 8 RUNs used to overflow). */
+static void test_shm_broadcast_acked_after_many_runs(void)
+{
+	struct cal *cal = mk_shm(true, 4);
+	struct fake a, b;
+	uint64_t t = 1000000;
+	uint32_t bseq;
+
+	kjoin(cal, &a, true, 1);
+	kjoin(cal, &b, true, 2);
+	cal_set_run(cal, true);
+	kboot(cal, &a);
+	CHECK_EQ(kreq(cal, &a, t), 0);
+	kwait(cal, &a);
+	kboot(cal, &b);
+	CHECK_EQ(kreq(cal, &b, t + 1), 0);
+	kwait(cal, &b);
+	CHECK_EQ(say(cal, &a, TT_OP_BROADCAST, 7), 0);
+	CHECK_EQ(last(&b)->op, TT_OP_BROADCAST);
+	bseq = last(&b)->seq;
+	for (int i = 0; i < 20; i++) {
+		t += 1000;
+		CHECK(cal_runner(cal) == a.cc);
+		CHECK_EQ(kreq(cal, &a, t), 0);
+		kwait(cal, &a);
+		CHECK(cal_runner(cal) == b.cc);
+		CHECK_EQ(kreq(cal, &b, t + 1), 0);
+		CHECK_EQ(say(cal, &b, UM_TIMETRAVEL_WAIT, UINT64_MAX), 0);
+	}
+	CHECK_EQ(b.runs, 20);
+	CHECK_EQ(kack_seq(cal, &b, bseq), 0);
+	/* the next one's ACK too (the old list lost RUNs past 8) */
+	CHECK_EQ(say(cal, &a, TT_OP_BROADCAST, 8), 0);
+	CHECK_EQ(last(&b)->op, TT_OP_BROADCAST);
+	CHECK_EQ(kack_seq(cal, &b, last(&b)->seq), 0);
+	/* and an ACK nothing awaits is still refused */
+	CHECK(kack_seq(cal, &b, bseq) < 0);
+	free_shm(cal);
+}
+
 /* A shm runner bounded by the next request gets free_until one past it,
  * so that a request written at that time lowers it (see shm_floor); a
  * stop point bounds it exactly. */
@@ -2457,6 +2499,7 @@ TEST_LIST(T(test_start_ack_at_once_when_running),
 	  T(test_shm_garbage_below_offset),
 	  T(test_shm_broadcast_ack_order),
 	  T(test_shm_many_runs_then_broadcast),
+	  T(test_shm_broadcast_acked_after_many_runs),
 	  T(test_shm_free_until_one_past),
 	  T(test_shm_slot_reuse_after_grant),
 	  T(test_shm_freeze_keeps_offset),
