@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* sock.c: the socket adapter (see sock.h). */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -257,7 +258,9 @@ void sock_send(void *client_data, const struct um_timetravel_msg *msgs,
 				  start_ack && i == 0 ? " fds=2" : "");
 	}
 	if (start_ack) {
-		/* Nothing can be queued before START's ACK. */
+		/* Sent at once, past the queue: in order only because the
+		 * core sends a client nothing before START's ACK. */
+		assert(c->out_len == 0);
 		sock_send_start_ack(c, msgs);
 		if (c->dead)
 			sock_dirty_add(c->srv, c);

@@ -14,7 +14,8 @@ struct unit {
 	uint64_t ns;
 };
 
-/* Longest names first, so "ms" is not taken for "m" followed by junk. */
+/* A unit is its whole suffix (ttime_unit compares lengths too); no
+ * bare number means ns, the first. */
 static const struct unit units[] = {
 	{ "ns", 1ull },
 	{ "us", 1000ull },

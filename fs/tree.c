@@ -11,8 +11,9 @@
  * reads slice, so one reader sees one consistent value; a read at offset 0
  * renders afresh, for programs that re-read one descriptor (pread loops).
  * Files are direct_io; only what never changes is cached (tree_timeout),
- * so the tree never needs fuse_lowlevel_notify_*, which could deadlock a
- * single-threaded daemon against a request the kernel waits on.
+ * so the tree never invalidates (fuse_lowlevel_notify_inval_*), which
+ * could deadlock a single-threaded daemon against a request the kernel
+ * waits on; poll wake-ups (fuse_lowlevel_notify_poll) wait for nothing.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -1094,6 +1095,23 @@ static int tree_until_lookup(struct tree *t, const char *name,
 	return 0;
 }
 
+static void tree_op_forget_one(struct tree *t, fuse_ino_t ino,
+			       uint64_t nlookup)
+{
+	for (struct until_ent **pu = &t->untils; *pu; pu = &(*pu)->next) {
+		struct until_ent *u = *pu;
+
+		if (u->ino != ino)
+			continue;
+		u->nlookup = nlookup < u->nlookup ? u->nlookup - nlookup : 0;
+		if (u->nlookup == 0) {
+			*pu = u->next;
+			free(u);
+		}
+		return;
+	}
+}
+
 static void tree_op_lookup(fuse_req_t req, fuse_ino_t parent,
 			   const char *name)
 {
@@ -1118,24 +1136,10 @@ static void tree_op_lookup(fuse_req_t req, fuse_ino_t parent,
 	e.attr_timeout = tree_timeout(ino);
 	e.entry_timeout = tree_timeout(ino);
 	tree_stat(t, &n, &e.attr);
-	fuse_reply_entry(req, &e);
-}
-
-static void tree_op_forget_one(struct tree *t, fuse_ino_t ino,
-			       uint64_t nlookup)
-{
-	for (struct until_ent **pu = &t->untils; *pu; pu = &(*pu)->next) {
-		struct until_ent *u = *pu;
-
-		if (u->ino != ino)
-			continue;
-		u->nlookup = nlookup < u->nlookup ? u->nlookup - nlookup : 0;
-		if (u->nlookup == 0) {
-			*pu = u->next;
-			free(u);
-		}
-		return;
-	}
+	/* Not delivered (the request was interrupted): the kernel holds no
+	 * reference to forget later. */
+	if (fuse_reply_entry(req, &e) != 0 && parent == INO_UNTIL)
+		tree_op_forget_one(t, ino, 1);
 }
 
 static void tree_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -1205,20 +1209,6 @@ static void tree_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	fuse_reply_attr(req, &st, tree_timeout(ino));
 }
 
-static void tree_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
-{
-	struct node n;
-	int err = tree_node(tree_of(req), ino, &n);
-
-	/* Without default_permissions the kernel asks us; the mode bits are
-	 * the truth (being root does not make socket writable either). */
-	if (!err && (mask & W_OK) && !(n.mode & 0222))
-		err = -EACCES;
-	if (!err && (mask & X_OK) && !(n.mode & 0111))
-		err = -EACCES;
-	fuse_reply_err(req, -err);
-}
-
 static void tree_op_open(fuse_req_t req, fuse_ino_t ino,
 			 struct fuse_file_info *fi)
 {
@@ -1246,13 +1236,17 @@ static void tree_op_open(fuse_req_t req, fuse_ino_t ino,
 		t->tracers++;
 		fi->nonseekable = 1;
 	} else if (!err && n.until) {
-		uint64_t target = 0;
+		uint64_t target;
 
-		/* Relative names count from the clock at open. */
-		ttime_parse(n.until->name, strlen(n.until->name),
-			    cal_clock(t->cal), &target);
-		cal_waiter_add(t->cal, &h->waiter, target);
-		h->waiter.t = target;
+		/* Relative names count from the clock at open: one that
+		 * passed at lookup may overflow from a later clock. */
+		if (ttime_parse(n.until->name, strlen(n.until->name),
+				cal_clock(t->cal), &target) < 0) {
+			err = -ERANGE;
+		} else {
+			cal_waiter_add(t->cal, &h->waiter, target);
+			h->waiter.t = target;
+		}
 	} else if (!err && ino == INO_TIMELINE) {
 		/* The clock may have jumped with no message since. */
 		timeline_advance(t->timeline, cal_clock(t->cal));
@@ -1637,7 +1631,6 @@ static const struct fuse_lowlevel_ops tree_ll_ops = {
 	.lookup = tree_op_lookup,
 	.getattr = tree_op_getattr,
 	.setattr = tree_op_setattr,
-	.access = tree_op_access,
 	.open = tree_op_open,
 	.read = tree_op_read,
 	.write = tree_op_write,

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tree.h: the FUSE adapter.  The calendar's state as a file tree:
- *
- *   clock state socket tod clients/N/{id,state,next_request,pid,counters}
+ * tree.h: the FUSE adapter.  The calendar's state as a file tree (the
+ * files and what they mean: docs/interface.md).
  *
  * The operations table is for fuse_session_new() with the tree as
  * userdata.  Requests that must wait (a write to clock, a pause) are parked

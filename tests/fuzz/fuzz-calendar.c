@@ -29,7 +29,7 @@
  * client made (or a value that junk put into its own slot), and never go
  * backwards.
  *
- * Script layout (see tests/fuzz/trace2seed.py, which writes the same):
+ * Script layout (tests/fuzz/mkseeds.py writes the same, from real traces):
  *   header: flags (bit 0 paused, bits 1-2 expect), quantum index,
  *           tod byte, shm (bit 0 attach a page, bits 1-3 its slots from
  *           shm_slots_table, bits 4-7 which clients are 6.12 kernels)
