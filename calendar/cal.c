@@ -33,8 +33,8 @@ struct cal_client {
 	struct cal_client *prev, *next; /* connection order */
 	struct cal_client *shm_prev, *shm_next; /* in cal->shm_head */
 	struct cal_client *bucket_next; /* in cal->buckets */
-	struct heap_node hn; /* in cal->queue while req is set, or in
-			      * cal->held while its START is held */
+	struct heap_node req_node;   /* in cal->queue while req is set */
+	struct heap_node start_node; /* in cal->held while its START is */
 	void *data;
 	uint64_t number;
 	uint64_t id;
@@ -149,19 +149,15 @@ const char *tt_op_name(uint32_t op)
 	return op < TT_OP_COUNT ? op_names[op] : "unknown";
 }
 
-static struct cal_client *cal_node_client(const struct heap_node *n)
-{
-	return (struct cal_client *)((const char *)n -
-				     offsetof(struct cal_client, hn));
-}
-
 /* Earliest request first; ties by ID, then connection order, so that a
  * run does not depend on who won a race to the socket. */
 static bool cal_client_before(const struct heap_node *an,
 			      const struct heap_node *bn)
 {
-	const struct cal_client *a = cal_node_client(an);
-	const struct cal_client *b = cal_node_client(bn);
+	const struct cal_client *a =
+		container_of(an, const struct cal_client, req_node);
+	const struct cal_client *b =
+		container_of(bn, const struct cal_client, req_node);
 
 	if (a->req != b->req)
 		return a->req < b->req;
@@ -174,8 +170,10 @@ static bool cal_client_before(const struct heap_node *an,
 static bool cal_client_before_id(const struct heap_node *an,
 				 const struct heap_node *bn)
 {
-	const struct cal_client *a = cal_node_client(an);
-	const struct cal_client *b = cal_node_client(bn);
+	const struct cal_client *a =
+		container_of(an, const struct cal_client, start_node);
+	const struct cal_client *b =
+		container_of(bn, const struct cal_client, start_node);
 
 	if (a->id != b->id)
 		return a->id < b->id;
@@ -185,8 +183,8 @@ static bool cal_client_before_id(const struct heap_node *an,
 static bool cal_waiter_before(const struct heap_node *a,
 			      const struct heap_node *b)
 {
-	return ((const struct cal_waiter *)a)->t <
-	       ((const struct cal_waiter *)b)->t;
+	return container_of(a, const struct cal_waiter, hn)->t <
+	       container_of(b, const struct cal_waiter, hn)->t;
 }
 
 static void cal_changed(struct cal *cal)
@@ -370,16 +368,16 @@ static int cal_queue_set(struct cal *cal, struct cal_client *c, uint64_t t)
 	c->req = t;
 	if (c->frozen)
 		return 0; /* kept and shown, but holds nobody back */
-	if (heap_contains(&c->hn)) {
-		heap_update(&cal->queue, &c->hn);
+	if (heap_contains(&c->req_node)) {
+		heap_update(&cal->queue, &c->req_node);
 		return 0;
 	}
-	return heap_insert(&cal->queue, &c->hn);
+	return heap_insert(&cal->queue, &c->req_node);
 }
 
 static void cal_queue_clear(struct cal *cal, struct cal_client *c)
 {
-	heap_remove(&cal->queue, &c->hn);
+	heap_remove(&cal->queue, &c->req_node);
 	c->req = CAL_TIME_NONE;
 }
 
@@ -391,15 +389,18 @@ static struct cal_client *cal_queue_top(const struct cal *cal)
 	struct heap_node *h = heap_top(&cal->held);
 	struct cal_client *qc, *hc;
 
+	qc = q ? container_of(q, struct cal_client, req_node) : NULL;
 	if (!h)
-		return q ? cal_node_client(q) : NULL;
-	hc = cal_node_client(h);
-	if (!q)
+		return qc;
+	hc = container_of(h, struct cal_client, start_node);
+	if (!qc)
 		return hc;
-	qc = cal_node_client(q);
 	if (qc->req != cal->clock)
 		return qc->req < cal->clock ? qc : hc;
-	return cal_client_before_id(q, h) ? qc : hc;
+	/* A tie at the clock: by ID, then connection order. */
+	if (qc->id != hc->id)
+		return qc->id < hc->id ? qc : hc;
+	return qc->number < hc->number ? qc : hc;
 }
 
 /* When the next to run asks to: a held START asks for now. */
@@ -458,10 +459,10 @@ static uint64_t cal_waiters_bound(struct cal *cal, uint64_t fu)
 	/* Waiters already reached are the tree's to answer; drop them from
 	 * the bound so they do not pin FREE_UNTIL to the past. */
 	while ((n = heap_top(&cal->waiters)) &&
-	       ((struct cal_waiter *)n)->t <= cal->clock)
+	       container_of(n, struct cal_waiter, hn)->t <= cal->clock)
 		heap_remove(&cal->waiters, n);
-	if (n && ((struct cal_waiter *)n)->t < fu)
-		fu = ((struct cal_waiter *)n)->t;
+	if (n && container_of(n, struct cal_waiter, hn)->t < fu)
+		fu = container_of(n, struct cal_waiter, hn)->t;
 	return fu;
 }
 
@@ -590,7 +591,7 @@ static void cal_grant(struct cal *cal, struct cal_client *c)
 		/* A late joiner's time starts at 0: its offset.  A shm client
 		 * takes current_time as its offset when it maps the page, so
 		 * that is the clock here too. */
-		heap_remove(&cal->held, &c->hn);
+		heap_remove(&cal->held, &c->start_node);
 		c->offset = c->given = cal->clock;
 		c->state = CAL_CLIENT_RUNNING;
 		c->fu_told = 0; /* no FREE_UNTIL: it asks for every event */
@@ -1026,7 +1027,7 @@ struct cal_client *cal_client_new(struct cal *cal, void *client_data,
 	c->state = CAL_CLIENT_NEW;
 	c->req = CAL_TIME_NONE;
 	c->fu = CAL_TIME_NONE;
-	c->hn.idx = HEAP_NONE;
+	c->req_node.idx = c->start_node.idx = HEAP_NONE;
 	snprintf(c->name, sizeof(c->name), "client-%llu",
 		 (unsigned long long)c->number);
 	cal_buckets_grow(cal); /* before c is listed: it adds c itself */
@@ -1052,9 +1053,10 @@ void cal_client_free(struct cal *cal, struct cal_client *c)
 
 		cal->ops->event(cal->data, &ev);
 	}
-	if (!c->frozen)
-		heap_remove(c->state == CAL_CLIENT_HELD ? &cal->held :
-			    &cal->queue, &c->hn);
+	if (!c->frozen) {
+		heap_remove(&cal->held, &c->start_node);
+		heap_remove(&cal->queue, &c->req_node);
+	}
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -1138,7 +1140,7 @@ static int cal_on_start(struct cal *cal, struct cal_client *c,
 	if (!c->named)
 		snprintf(c->name, sizeof(c->name), "id-%llu",
 			 (unsigned long long)c->id);
-	if (!c->frozen && heap_insert(&cal->held, &c->hn) < 0)
+	if (!c->frozen && heap_insert(&cal->held, &c->start_node) < 0)
 		return cal_fail(why, "out of memory");
 	cal->started++;
 	if (cal->cfg.expect && !cal->expect_met &&
@@ -1399,8 +1401,8 @@ void cal_client_set_frozen(struct cal *cal, struct cal_client *c, bool on)
 		return;
 	if (on) {
 		c->frozen_at = cal->clock;
-		heap_remove(c->state == CAL_CLIENT_HELD ? &cal->held :
-			    &cal->queue, &c->hn);
+		heap_remove(&cal->held, &c->start_node);
+		heap_remove(&cal->queue, &c->req_node);
 		c->frozen = true;
 	} else {
 		/* Its clock stood still while the others went on: shift its
@@ -1422,7 +1424,7 @@ void cal_client_set_frozen(struct cal *cal, struct cal_client *c, bool on)
 				c->fu += lost;
 		}
 		if (c->state == CAL_CLIENT_HELD) {
-			(void)heap_insert(&cal->held, &c->hn);
+			(void)heap_insert(&cal->held, &c->start_node);
 		} else if (c->req != CAL_TIME_NONE) {
 			uint64_t t = c->req + lost;
 

@@ -12,6 +12,10 @@
 
 #define HEAP_NONE ((size_t)-1)
 
+/* The struct of type that holds member at ptr. */
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
 struct heap_node {
 	size_t idx; /* HEAP_NONE when not in a heap */
 };
