@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "evsleep.h"
 #include "frame.h"
 #include "log.h"
 #include "shm.h"
@@ -40,7 +41,9 @@ struct sock_server {
 	struct ev_loop *loop;
 	struct cal *cal;
 	ev_io listen_io;
-	ev_timer listen_pause; /* out of resources: listen again later */
+	/* Out of resources: listen again later (an evsleep_timer, as every
+	 * timer of the process must be: see fs/evsleep.h). */
+	struct evsleep_timer listen_pause;
 	int fd;
 	/* The log descriptor of every START's ACK: kernels close it unused,
 	 * USFSTL's library writes its debug log there. */
@@ -299,11 +302,6 @@ uint64_t sock_activity(const struct sock_server *s)
 	return s->activity;
 }
 
-bool sock_timer_active(const struct sock_server *s)
-{
-	return ev_is_active(&s->listen_pause);
-}
-
 void sock_kick(void *client_data)
 {
 	struct sock_client *c = client_data;
@@ -432,7 +430,7 @@ static void sock_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			/* The connection stays pending and the listener
 			 * readable: stop looking for a while, not spin. */
 			ev_io_stop(s->loop, &s->listen_io);
-			ev_timer_start(s->loop, &s->listen_pause);
+			ev_timer_start(s->loop, &s->listen_pause.w);
 			return;
 		}
 		if (s->nclients >= s->max_clients) {
@@ -598,8 +596,8 @@ int sock_server_new(struct ev_loop *loop, struct cal *cal, const char *path,
 	}
 	ev_io_init(&s->listen_io, sock_accept_cb, s->fd, EV_READ);
 	s->listen_io.data = s;
-	ev_timer_init(&s->listen_pause, sock_listen_again, 0.1, 0.0);
-	s->listen_pause.data = s;
+	evsleep_timer_init(&s->listen_pause, sock_listen_again, 0.1, 0.0);
+	s->listen_pause.w.data = s;
 	ev_io_start(loop, &s->listen_io);
 	*out = s;
 	return 0;
@@ -628,7 +626,8 @@ void sock_server_free(struct sock_server *s)
 		cal_client_free(s->cal, cc);
 	}
 	ev_io_stop(s->loop, &s->listen_io);
-	ev_timer_stop(s->loop, &s->listen_pause);
+	ev_timer_stop(s->loop, &s->listen_pause.w);
+	evsleep_timer_forget(&s->listen_pause);
 	sock_shm_close(s);
 	close(s->fd);
 	close(s->logfd);

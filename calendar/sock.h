@@ -49,8 +49,5 @@ void sock_flush(struct sock_server *s);
 /* A count that moves whenever a client's socket was ready: the loop's
  * --busy-poll keeps polling while it moves. */
 uint64_t sock_activity(const struct sock_server *s);
-/* Whether a timer of the server's is due (after running out of
- * descriptors, it listens again 100 ms later): see fs/evsleep.h. */
-bool sock_timer_active(const struct sock_server *s);
 
 #endif

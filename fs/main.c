@@ -75,7 +75,7 @@ struct daemon {
 	ev_idle busy;
 	double busy_poll, busy_since;
 	uint64_t busy_seen;
-	ev_timer pace_timer;
+	struct evsleep_timer pace_timer;
 	/* Parked requests' signals, stats samples: a timerfd, not an
 	 * ev_timer, so that libev has no timer due and may sleep forever
 	 * (evsleep.h). */
@@ -514,10 +514,6 @@ static void daemon_prepare_cb(struct ev_loop *loop, ev_prepare *w,
 		daemon_busy_update(d);
 	if (d->fuse_paused && daemon_now(d) >= d->fuse_resume)
 		daemon_fuse_resume(d);
-	/* The last code before the loop sleeps: libev's timeout is its cap
-	 * only if no timer of ours is due. */
-	evsleep_allow_forever(!ev_is_active(&d->pace_timer) &&
-			      !sock_timer_active(d->srv));
 }
 
 static void daemon_watch_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -579,13 +575,13 @@ static void daemon_wake(void *data, uint64_t when)
 	struct daemon *d = data;
 	uint64_t now;
 
-	ev_timer_stop(d->loop, &d->pace_timer);
+	ev_timer_stop(d->loop, &d->pace_timer.w);
 	if (when == CAL_TIME_NONE)
 		return;
 	now = daemon_now(d);
-	ev_timer_set(&d->pace_timer,
+	ev_timer_set(&d->pace_timer.w,
 		     when > now ? (double)(when - now) / 1e9 : 0.0, 0.0);
-	ev_timer_start(d->loop, &d->pace_timer);
+	ev_timer_start(d->loop, &d->pace_timer.w);
 }
 
 static const struct cal_ops daemon_cal_ops = {
@@ -720,8 +716,8 @@ static int daemon_start(struct daemon *d, const struct opts *o,
 		return -ENOMEM;
 	}
 	d->cal = cal_new(&o->cal, &daemon_cal_ops, d);
-	ev_timer_init(&d->pace_timer, daemon_pace_cb, 0.0, 0.0);
-	d->pace_timer.data = d;
+	evsleep_timer_init(&d->pace_timer, daemon_pace_cb, 0.0, 0.0);
+	d->pace_timer.w.data = d;
 	d->tree = d->cal ? tree_new(d->cal, o->socket, &o->tree) : NULL;
 	if (!d->tree) {
 		fprintf(stderr, "ttfs: out of memory\n");
@@ -784,7 +780,8 @@ static void daemon_stop(struct daemon *d)
 			ev_signal_stop(d->loop, &d->sigs[i]);
 		ev_prepare_stop(d->loop, &d->prepare);
 		ev_idle_stop(d->loop, &d->busy);
-		ev_timer_stop(d->loop, &d->pace_timer);
+		ev_timer_stop(d->loop, &d->pace_timer.w);
+		evsleep_timer_forget(&d->pace_timer);
 		ev_io_stop(d->loop, &d->watch_io);
 		ev_io_stop(d->loop, &d->fuse_io);
 		ev_io_stop(d->loop, &d->fuse_backstop_io);
