@@ -367,23 +367,11 @@ static int opts_parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* While clients are talking, a FUSE request costs the simulation what it
- * takes the one thread to answer it, and a reader in a tight loop sends
- * them back to back.  So after each request answered while clients were
- * active, the tree closes for FUSE_PAUSE_FACTOR times as long as the
- * answer took (at least FUSE_PAUSE_MIN, for the wake-ups the answer
- * cost besides; at most FUSE_PAUSE_MAX): watching takes at most about
- * 1/20 of the loop from a running simulation, and nothing from an idle
- * one.
- *
- * The pause's end is checked at every loop turn (daemon_prepare_cb),
- * not by a short timer: on a VM, a timer due before the next tick makes
- * every sleep of the loop reprogram the CPU's timer, which costs a
- * running simulation more than the reader did.  FUSE_PAUSE_BACKSTOP,
- * longer than a tick, ends the pause if the clients fall quiet: a timerfd
- * armed once per pause, where an ev_timer would give every sleep of the
- * pause a timeout (evsleep.h).  It is not disarmed when the pause ends
- * (a syscall per pause): a late expiry finds no pause and does nothing. */
+/* While clients are talking, the tree closes after each answer for 19
+ * times as long as it took (within MIN and MAX), so a reader takes at
+ * most about 1/20 of the loop; the pause's end is checked each turn, the
+ * backstop timerfd ends it if the clients fall quiet (docs/design.md,
+ * "The simulation goes first"). */
 #define FUSE_PAUSE_FACTOR 19.0
 #define FUSE_PAUSE_MIN 300000 /* ns */
 #define FUSE_PAUSE_MAX 2000000 /* ns */
@@ -593,15 +581,9 @@ static const struct cal_ops daemon_cal_ops = {
 	.wake = daemon_wake,
 };
 
-/*
- * The calendar is on the critical path of every turn.  A client sends,
- * then blocks reading the ACK; at the client's own niceness the woken
- * calendar often runs only once the client sleeps, and its read of the
- * message then wakes the client for nothing (a unix socket wakes a writer
- * whenever its buffer drains, and a reader sleeps on the same queue):
- * two context switches more per message, about a tenth of a turn on one CPU
- * (docs/performance.md).  A lower niceness lets it run at once.
- */
+/* The calendar is on every turn's critical path: run ahead of the
+ * clients that wake it (docs/design.md, "The calendar runs at niceness
+ * -10"; ttfs(8), --nice). */
 #define TTFS_DEFAULT_NICE (-10)
 
 /* 0; or -errno if --nice was given and cannot take, *denied set if the
