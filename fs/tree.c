@@ -39,6 +39,7 @@
 #include "trace.h"
 #include "tree.h"
 #include "ttime.h"
+#include "until.h"
 
 enum {
 	INO_ROOT = 1, /* FUSE_ROOT_ID */
@@ -58,7 +59,6 @@ enum {
  * until the kernel forgets them. */
 #define INO_UNTIL_BASE ((fuse_ino_t)1 << 60)
 /* Names under until/ are times, and short. */
-#define UNTIL_NAME_MAX 64
 
 /* Files of clients/N; CF_DIR is the directory itself. */
 enum {
@@ -144,13 +144,6 @@ struct park {
 };
 
 /* A name looked up under until/: a number for the kernel to hold. */
-struct until_ent {
-	struct until_ent *next;
-	fuse_ino_t ino;
-	uint64_t nlookup;
-	char name[UNTIL_NAME_MAX + 1];
-};
-
 /* One sample of the clock against the wall, for stats' "last second". */
 struct sample {
 	uint64_t wall;
@@ -167,8 +160,7 @@ struct tree {
 	struct timespec born;
 	uint64_t born_mono, born_clock;
 	struct park *parks; /* oldest first */
-	struct until_ent *untils;
-	fuse_ino_t next_until;
+	struct until_map *untils; /* until/'s entries */
 	struct handle *pollers; /* handles with a poll handle to notify */
 	struct handle *handles; /* every open file and directory */
 	struct trace *trace;
@@ -232,14 +224,11 @@ static int tree_node(const struct tree *t, fuse_ino_t ino, struct node *n)
 	if (ino == INO_UNTIL_BASE - 1)
 		return -ENOENT;
 	if (ino >= INO_UNTIL_BASE) {
-		for (const struct until_ent *u = t->untils; u; u = u->next) {
-			if (u->ino == ino) {
-				n->until = u;
-				n->mode = S_IFREG | 0444;
-				return 0;
-			}
-		}
-		return -ENOENT;
+		n->until = until_find(t->untils, ino);
+		if (!n->until)
+			return -ENOENT;
+		n->mode = S_IFREG | 0444;
+		return 0;
 	}
 
 	uint64_t hi = ino >> CF_BITS;
@@ -1071,26 +1060,16 @@ static void tree_op_init(void *userdata, struct fuse_conn_info *conn)
 static int tree_until_lookup(struct tree *t, const char *name,
 			     fuse_ino_t *ino)
 {
-	struct until_ent *u;
+	const struct until_ent *u;
 	size_t len = strlen(name);
 	uint64_t target;
 
 	if (len > UNTIL_NAME_MAX || name[len ? len - 1 : 0] == '\n' ||
 	    ttime_parse(name, len, cal_clock(t->cal), &target) < 0)
 		return -ENOENT;
-	for (u = t->untils; u; u = u->next)
-		if (!strcmp(u->name, name))
-			break;
-	if (!u) {
-		u = calloc(1, sizeof(*u));
-		if (!u)
-			return -ENOMEM;
-		memcpy(u->name, name, len + 1);
-		u->ino = t->next_until++;
-		u->next = t->untils;
-		t->untils = u;
-	}
-	u->nlookup++;
+	u = until_lookup(t->untils, name, len);
+	if (!u)
+		return -ENOMEM;
 	*ino = u->ino;
 	return 0;
 }
@@ -1098,18 +1077,7 @@ static int tree_until_lookup(struct tree *t, const char *name,
 static void tree_op_forget_one(struct tree *t, fuse_ino_t ino,
 			       uint64_t nlookup)
 {
-	for (struct until_ent **pu = &t->untils; *pu; pu = &(*pu)->next) {
-		struct until_ent *u = *pu;
-
-		if (u->ino != ino)
-			continue;
-		u->nlookup = nlookup < u->nlookup ? u->nlookup - nlookup : 0;
-		if (u->nlookup == 0) {
-			*pu = u->next;
-			free(u);
-		}
-		return;
-	}
+	until_forget(t->untils, ino, nlookup);
 }
 
 static void tree_op_lookup(fuse_req_t req, fuse_ino_t parent,
@@ -1523,11 +1491,11 @@ struct tree *tree_new(struct cal *cal, const char *socket_path,
 	t->socket_path = strdup(socket_path ? socket_path : "");
 	t->trace = trace_new(cfg->trace_records);
 	t->timeline = timeline_new(cfg->timeline_events);
-	if (!t->socket_path || !t->trace || !t->timeline) {
+	t->untils = until_map_new(INO_UNTIL_BASE);
+	if (!t->socket_path || !t->trace || !t->timeline || !t->untils) {
 		tree_free(t);
 		return NULL;
 	}
-	t->next_until = INO_UNTIL_BASE;
 	t->born_mono = tree_mono_ns();
 	t->born_clock = cal_clock(cal);
 	t->cal = cal;
@@ -1564,12 +1532,7 @@ void tree_free(struct tree *t)
 	/* Files still open at exit: no release will come for them. */
 	while (t->handles)
 		tree_handle_free(t, t->handles);
-	while (t->untils) {
-		struct until_ent *u = t->untils;
-
-		t->untils = u->next;
-		free(u);
-	}
+	until_map_free(t->untils);
 	trace_free(t->trace);
 	timeline_free(t->timeline);
 	free(t->socket_path);
