@@ -55,6 +55,7 @@
 #define OUTBOX 256
 #define NHIST 16   /* req_time values a slot held, per client */
 #define NOUTQ 128  /* messages a client has not ACKed yet */
+#define NAWAIT 128 /* its inputs whose ACK the core holds */
 #define NPAGE 64   /* most page slots */
 
 enum {
@@ -103,7 +104,14 @@ struct slot {
 	uint32_t q_base;
 	unsigned int q_n;
 	bool q_need[NOUTQ];
-	bool ack_wild;      /* too many RUNs between: the core lost count */
+	bool ack_wild;      /* more than NOUTQ outstanding: we lost count */
+	/* Its inputs whose ACK the core holds while the runner learns of a
+	 * request below its FREE_UNTIL, oldest first, with what a GET_TOD's
+	 * answer was then; everything else to it waits behind them. */
+	uint32_t await_seq[NAWAIT], await_op[NAWAIT];
+	uint64_t await_tod[NAWAIT];
+	unsigned int nawait;
+	bool await_lost;    /* more than NAWAIT: not checked */
 	bool req_valid;
 	uint64_t req;       /* last REQUEST, client time */
 	/* Last REQUEST message since its RUN: what the core holds for a
@@ -172,6 +180,7 @@ static struct {
 	uint8_t k612_mask;  /* which client slots are 6.12 kernels */
 	bool rid_junk;      /* running_id was junked */
 	bool ct_junk;       /* current_time was junked */
+	bool lone_fu;       /* this input sent a runner a FREE_UNTIL alone */
 } F;
 
 static bool verbose;
@@ -282,7 +291,6 @@ static void q_trim(struct slot *s)
 
 static void q_push(struct slot *s, uint32_t seq, bool need)
 {
-	unsigned int i, skips = 0;
 
 	if (s->q_n == 0)
 		s->q_base = seq;
@@ -292,12 +300,6 @@ static void q_push(struct slot *s, uint32_t seq, bool need)
 	}
 	s->q_need[s->q_n++] = need;
 	q_trim(s);
-	/* The core keeps up to 8 RUNs it will not get an ACK for while an
-	 * older ACK is due (CAL_ACK_SKIP_MAX); a kernel never gets near. */
-	for (i = 0; i < s->q_n; i++)
-		skips += !s->q_need[i];
-	if (skips > 8)
-		s->ack_wild = true;
 }
 
 static bool q_due(const struct slot *s)
@@ -343,6 +345,8 @@ static void on_send(void *client_data, const struct um_timetravel_msg *msgs,
 {
 	struct slot *s = slot_of(client_data);
 	unsigned int i = 0;
+	/* What the core held for it goes out now, in one write. */
+	bool released = s && (s->nawait > 0 || s->await_lost);
 
 	/* Never to a client that left. */
 	INV(s != NULL);
@@ -421,6 +425,30 @@ static void on_send(void *client_data, const struct um_timetravel_msg *msgs,
 				s->in_first_is_ack = m->op == UM_TIMETRAVEL_ACK;
 			s->in_msgs++;
 		}
+		if (m->op == UM_TIMETRAVEL_ACK && released) {
+			/* A held ACK: the oldest of those it awaits. */
+			if (s->await_lost)
+				continue;
+			INV(s->nawait > 0);
+			INV(m->seq == s->await_seq[0]);
+			if (s->await_op[0] == UM_TIMETRAVEL_GET) {
+				INV(m->time >= s->told);
+				INV(m->time <= TT_TIME_MAX);
+				s->told = s->own = m->time;
+			} else if (s->await_op[0] == UM_TIMETRAVEL_GET_TOD) {
+				INV(m->time == s->await_tod[0]);
+			} else {
+				INV(m->time == 0);
+			}
+			s->nawait--;
+			memmove(s->await_seq, s->await_seq + 1,
+				s->nawait * sizeof(s->await_seq[0]));
+			memmove(s->await_op, s->await_op + 1,
+				s->nawait * sizeof(s->await_op[0]));
+			memmove(s->await_tod, s->await_tod + 1,
+				s->nawait * sizeof(s->await_tod[0]));
+			continue;
+		}
 		if (m->op == UM_TIMETRAVEL_ACK) {
 			/* An ACK answers the message being handled now;
 			 * START's is the only other and is flagged. */
@@ -464,10 +492,19 @@ static void on_send(void *client_data, const struct um_timetravel_msg *msgs,
 			/* A shm client reads free_until off the page. */
 			INV(!s->shm);
 			INV(m->time <= TT_TIME_MAX);
-			/* Only with a RUN, just after it. */
-			INV(i + 1 < n && msgs[i + 1].op == UM_TIMETRAVEL_RUN);
-			s->fu_valid = true;
+			if (i + 1 < n && msgs[i + 1].op == UM_TIMETRAVEL_RUN) {
+				s->fu_valid = true;
+				s->fu = m->time;
+				break;
+			}
+			/* Alone: the runner hears of another's request below
+			 * its bound, which only goes down, never below what it
+			 * was told. */
+			INV(s->running);
+			INV(s->fu_valid && m->time < s->fu);
+			INV(m->time >= s->told);
 			s->fu = m->time;
+			F.lone_fu = true;
 			break;
 		case UM_TIMETRAVEL_RUN: {
 			uint64_t fu_cal, fu, off = cal_client_offset(s->cc);
@@ -546,6 +583,8 @@ static void on_send(void *client_data, const struct um_timetravel_msg *msgs,
 			break;
 		}
 		case TT_OP_BROADCAST:
+			if (released)
+				break; /* held behind its ACK: sent earlier */
 			INV(F.bcast && F.bcast_from != s);
 			INV(m->time == F.bcast_time);
 			F.bcast_count++;
@@ -822,6 +861,9 @@ static int on_msg(void *data, const struct um_timetravel_msg *m)
 			break;
 		}
 	}
+	bool was_held = s->nawait > 0 || s->await_lost;
+
+	F.lone_fu = false;
 	s->in_input = true;
 	s->in_op = m->op;
 	s->in_seq = m->seq;
@@ -844,7 +886,20 @@ static int on_msg(void *data, const struct um_timetravel_msg *m)
 		s->acked = m->seq;
 		q_pop(s);
 	}
-	if (acks) {
+	if (acks && s->in_msgs == 0 &&
+	    (was_held || (F.lone_fu && m->op == UM_TIMETRAVEL_REQUEST))) {
+		/* Held: a request below the runner's bound (the runner was
+		 * just told), or anything behind an ACK already held. */
+		if (s->nawait == NAWAIT) {
+			s->await_lost = true;
+		} else {
+			s->await_seq[s->nawait] = m->seq;
+			s->await_op[s->nawait] = m->op;
+			s->await_tod[s->nawait] = cal_tod(F.cal) +
+						  cal_clock(F.cal);
+			s->nawait++;
+		}
+	} else if (acks) {
 		/* One ACK, before anything else it is sent. */
 		INV(s->in_acks == 1);
 		INV(s->in_first_is_ack);
@@ -857,7 +912,8 @@ static int on_msg(void *data, const struct um_timetravel_msg *m)
 
 		for (i = 0; i < NSLOT; i++)
 			if (F.s[i].alive && &F.s[i] != s &&
-			    F.s[i].start_acked)
+			    F.s[i].start_acked && !F.s[i].nawait &&
+			    !F.s[i].await_lost)
 				want++;
 		INV(F.bcast_count == want);
 	}
