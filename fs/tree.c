@@ -86,41 +86,107 @@ _Static_assert(CF_COUNT <= (1 << CF_BITS), "client files fit CF_BITS");
 /* The kernel asks for a page of entries; a larger ask gets this much. */
 #define READDIR_MAX 65536
 
-struct top_file {
-	const char *name;
-	fuse_ino_t ino;
-	mode_t mode;
+/* How a file is read (open, read, poll and release follow the kind). */
+enum file_kind {
+	FK_DIR,
+	FK_VALUE,    /* rendered at open, again at each read from offset 0 */
+	FK_SNAPSHOT, /* rendered once, at open (timeline.json) */
+	FK_STREAM,   /* records as they come; a read waits for one (trace) */
+	FK_WAIT,     /* a read waits until the clock passes the name (until/T) */
 };
 
-/* In readdir order. */
-static const struct top_file top_files[] = {
-	{ "clock", INO_CLOCK, S_IFREG | 0644 },
-	{ "clients", INO_CLIENTS, S_IFDIR | 0555 },
-	{ "pace", INO_PACE, S_IFREG | 0644 },
-	{ "socket", INO_SOCKET, S_IFREG | 0444 },
-	{ "state", INO_STATE, S_IFREG | 0644 },
-	{ "stats", INO_STATS, S_IFREG | 0444 },
-	{ "timeline.json", INO_TIMELINE, S_IFREG | 0444 },
-	{ "tod", INO_TOD, S_IFREG | 0644 },
-	{ "trace", INO_TRACE, S_IFREG | 0444 },
-	{ "until", INO_UNTIL, S_IFDIR | 0555 },
+struct tree;
+struct node;
+
+/* One file of a directory, described once: a new file is one row here
+ * plus its render and write functions. */
+struct file_row {
+	const char *name;
+	fuse_ino_t ino; /* at the top level its number; in clients/N unused */
+	mode_t mode;
+	enum file_kind kind;
+	/* FK_VALUE: the value as text, its length or -errno; NULL: empty. */
+	int (*render)(const struct tree *t, const struct node *n, char *buf,
+		      size_t cap);
+	/* Writable files: one whole value; 0 done, 1 parked, or -errno. */
+	int (*write)(struct tree *t, fuse_req_t req, const struct node *n,
+		     const char *buf, size_t size);
+};
+
+#define RENDER_FN(name) static int name(const struct tree *t, \
+	const struct node *n, char *buf, size_t cap)
+#define WRITE_FN(name) static int name(struct tree *t, fuse_req_t req, \
+	const struct node *n, const char *buf, size_t size)
+RENDER_FN(tree_render_clock);
+RENDER_FN(tree_render_state);
+RENDER_FN(tree_render_socket);
+RENDER_FN(tree_render_tod);
+RENDER_FN(tree_render_pace);
+RENDER_FN(tree_render_stats);
+RENDER_FN(tree_render_client_id);
+RENDER_FN(tree_render_client_state);
+RENDER_FN(tree_render_client_next);
+RENDER_FN(tree_render_client_pid);
+RENDER_FN(tree_render_client_counters);
+RENDER_FN(tree_render_client_freeze);
+RENDER_FN(tree_render_client_name);
+WRITE_FN(tree_write_clock);
+WRITE_FN(tree_write_state);
+WRITE_FN(tree_write_tod);
+WRITE_FN(tree_write_pace);
+WRITE_FN(tree_write_client_freeze);
+WRITE_FN(tree_write_client_disconnect);
+WRITE_FN(tree_write_client_name);
+
+static const struct file_row root_row = { "", INO_ROOT, S_IFDIR | 0555,
+					  FK_DIR, NULL, NULL };
+
+/* The top level, in readdir order. */
+static const struct file_row top_files[] = {
+	{ "clock", INO_CLOCK, S_IFREG | 0644, FK_VALUE,
+	  tree_render_clock, tree_write_clock },
+	{ "clients", INO_CLIENTS, S_IFDIR | 0555, FK_DIR, NULL, NULL },
+	{ "pace", INO_PACE, S_IFREG | 0644, FK_VALUE,
+	  tree_render_pace, tree_write_pace },
+	{ "socket", INO_SOCKET, S_IFREG | 0444, FK_VALUE,
+	  tree_render_socket, NULL },
+	{ "state", INO_STATE, S_IFREG | 0644, FK_VALUE,
+	  tree_render_state, tree_write_state },
+	{ "stats", INO_STATS, S_IFREG | 0444, FK_VALUE,
+	  tree_render_stats, NULL },
+	{ "timeline.json", INO_TIMELINE, S_IFREG | 0444, FK_SNAPSHOT,
+	  NULL, NULL },
+	{ "tod", INO_TOD, S_IFREG | 0644, FK_VALUE,
+	  tree_render_tod, tree_write_tod },
+	{ "trace", INO_TRACE, S_IFREG | 0444, FK_STREAM, NULL, NULL },
+	{ "until", INO_UNTIL, S_IFDIR | 0555, FK_DIR, NULL, NULL },
 };
 #define TOP_COUNT (sizeof(top_files) / sizeof(top_files[0]))
 
-static const struct {
-	const char *name;
-	mode_t mode;
-} client_files[CF_COUNT] = {
-	[CF_DIR] = { "", S_IFDIR | 0555 },
-	[CF_ID] = { "id", S_IFREG | 0444 },
-	[CF_STATE] = { "state", S_IFREG | 0444 },
-	[CF_NEXT] = { "next_request", S_IFREG | 0444 },
-	[CF_PID] = { "pid", S_IFREG | 0444 },
-	[CF_COUNTERS] = { "counters", S_IFREG | 0444 },
-	[CF_FREEZE] = { "freeze", S_IFREG | 0644 },
-	[CF_DISCONNECT] = { "disconnect", S_IFREG | 0200 },
-	[CF_NAME] = { "name", S_IFREG | 0644 },
+/* clients/N, by CF_*. */
+static const struct file_row client_files[CF_COUNT] = {
+	[CF_DIR] = { "", 0, S_IFDIR | 0555, FK_DIR, NULL, NULL },
+	[CF_ID] = { "id", 0, S_IFREG | 0444, FK_VALUE,
+		    tree_render_client_id, NULL },
+	[CF_STATE] = { "state", 0, S_IFREG | 0444, FK_VALUE,
+		       tree_render_client_state, NULL },
+	[CF_NEXT] = { "next_request", 0, S_IFREG | 0444, FK_VALUE,
+		      tree_render_client_next, NULL },
+	[CF_PID] = { "pid", 0, S_IFREG | 0444, FK_VALUE,
+		     tree_render_client_pid, NULL },
+	[CF_COUNTERS] = { "counters", 0, S_IFREG | 0444, FK_VALUE,
+			  tree_render_client_counters, NULL },
+	[CF_FREEZE] = { "freeze", 0, S_IFREG | 0644, FK_VALUE,
+			tree_render_client_freeze, tree_write_client_freeze },
+	[CF_DISCONNECT] = { "disconnect", 0, S_IFREG | 0200, FK_VALUE,
+			    NULL, tree_write_client_disconnect },
+	[CF_NAME] = { "name", 0, S_IFREG | 0644, FK_VALUE,
+		      tree_render_client_name, tree_write_client_name },
 };
+
+/* Every until/NAME (numbers from the until map). */
+static const struct file_row until_row = { "", 0, S_IFREG | 0444, FK_WAIT,
+					   NULL, NULL };
 
 enum park_kind {
 	PARK_CLOCK, /* a write: until cal_clock() >= target */
@@ -176,6 +242,7 @@ struct tree {
 struct node {
 	fuse_ino_t ino;
 	mode_t mode;
+	const struct file_row *row;
 	struct cal_client *client; /* clients/N and below, else NULL */
 	unsigned int file;         /* CF_* when client != NULL */
 	const struct until_ent *until; /* until/NAME, else NULL */
@@ -187,6 +254,7 @@ struct handle {
 	char *data;
 	size_t len;
 	fuse_ino_t ino;
+	enum file_kind kind;        /* its file's, from open */
 	uint64_t cursor;            /* trace: the next record */
 	size_t pos;                 /* trace: how much of data was read */
 	struct cal_waiter waiter;   /* until/T: its target */
@@ -211,11 +279,13 @@ static int tree_node(const struct tree *t, fuse_ino_t ino, struct node *n)
 	memset(n, 0, sizeof(*n));
 	n->ino = ino;
 	if (ino == INO_ROOT) {
-		n->mode = S_IFDIR | 0555;
+		n->row = &root_row;
+		n->mode = root_row.mode;
 		return 0;
 	}
 	for (size_t i = 0; i < TOP_COUNT; i++) {
 		if (top_files[i].ino == ino) {
+			n->row = &top_files[i];
 			n->mode = top_files[i].mode;
 			return 0;
 		}
@@ -227,7 +297,8 @@ static int tree_node(const struct tree *t, fuse_ino_t ino, struct node *n)
 		n->until = until_find(t->untils, ino);
 		if (!n->until)
 			return -ENOENT;
-		n->mode = S_IFREG | 0444;
+		n->row = &until_row;
+		n->mode = until_row.mode;
 		return 0;
 	}
 
@@ -241,6 +312,7 @@ static int tree_node(const struct tree *t, fuse_ino_t ino, struct node *n)
 	if (!n->client)
 		return -ENOENT;
 	n->file = file;
+	n->row = &client_files[file];
 	n->mode = client_files[file].mode;
 	return 0;
 }
@@ -352,37 +424,56 @@ static int tree_render_counters(const struct cal_client *c, char *buf,
 	return len;
 }
 
-static int tree_render_client(const struct node *n, char *buf, size_t cap)
+RENDER_FN(tree_render_client_id)
 {
-	const struct cal_client *c = n->client;
 	uint64_t v;
 
-	switch (n->file) {
-	case CF_ID:
-		if (!cal_client_id(c, &v))
-			return tree_print(buf, cap, 0, "none\n");
-		return tree_print(buf, cap, 0, "%" PRIu64 "\n", v);
-	case CF_STATE:
-		return tree_print(buf, cap, 0, "%s\n",
-				  cal_client_state_name(cal_client_state(c)));
-	case CF_NEXT:
-		v = cal_client_request(c);
-		if (v == CAL_TIME_NONE)
-			return tree_print(buf, cap, 0, "none\n");
-		return tree_print(buf, cap, 0, "%" PRIu64 "\n", v);
-	case CF_PID:
-		return tree_print(buf, cap, 0, "%ld\n",
-				  (long)cal_client_pid(c));
-	case CF_COUNTERS:
-		return tree_render_counters(c, buf, cap);
-	case CF_FREEZE:
-		return tree_print(buf, cap, 0, "%d\n", cal_client_frozen(c));
-	case CF_DISCONNECT:
-		return 0;
-	case CF_NAME:
-		return tree_print(buf, cap, 0, "%s\n", cal_client_name(c));
-	}
-	return -EISDIR;
+	(void)t;
+	if (!cal_client_id(n->client, &v))
+		return tree_print(buf, cap, 0, "none\n");
+	return tree_print(buf, cap, 0, "%" PRIu64 "\n", v);
+}
+
+RENDER_FN(tree_render_client_state)
+{
+	(void)t;
+	return tree_print(buf, cap, 0, "%s\n",
+			  cal_client_state_name(cal_client_state(n->client)));
+}
+
+RENDER_FN(tree_render_client_next)
+{
+	uint64_t v = cal_client_request(n->client);
+
+	(void)t;
+	if (v == CAL_TIME_NONE)
+		return tree_print(buf, cap, 0, "none\n");
+	return tree_print(buf, cap, 0, "%" PRIu64 "\n", v);
+}
+
+RENDER_FN(tree_render_client_pid)
+{
+	(void)t;
+	return tree_print(buf, cap, 0, "%ld\n",
+			  (long)cal_client_pid(n->client));
+}
+
+RENDER_FN(tree_render_client_counters)
+{
+	(void)t;
+	return tree_render_counters(n->client, buf, cap);
+}
+
+RENDER_FN(tree_render_client_freeze)
+{
+	(void)t;
+	return tree_print(buf, cap, 0, "%d\n", cal_client_frozen(n->client));
+}
+
+RENDER_FN(tree_render_client_name)
+{
+	(void)t;
+	return tree_print(buf, cap, 0, "%s\n", cal_client_name(n->client));
 }
 
 static uint64_t tree_mono_ns(void)
@@ -399,13 +490,14 @@ static double tree_ratio(uint64_t dclock, uint64_t dwall)
 	return dwall ? (double)dclock / (double)dwall : 0.0;
 }
 
-static int tree_render_stats(const struct tree *t, char *buf, size_t cap)
+RENDER_FN(tree_render_stats)
 {
 	struct cal_stats st;
 	uint64_t now = tree_mono_ns(), clock = cal_clock(t->cal);
 	const struct sample *old = NULL;
 	int len;
 
+	(void)n;
 	cal_stats(t->cal, &st);
 	/* The newest sample at least a second old (tree_tick takes one
 	 * every SAMPLE_EVERY, so it is at most that much older). */
@@ -443,30 +535,42 @@ static int tree_render_stats(const struct tree *t, char *buf, size_t cap)
 }
 
 /* A regular file's content: its length, or a negative errno. */
+RENDER_FN(tree_render_clock)
+{
+	(void)n;
+	return tree_print(buf, cap, 0, "%" PRIu64 "\n", cal_clock(t->cal));
+}
+
+RENDER_FN(tree_render_state)
+{
+	(void)n;
+	return tree_print(buf, cap, 0, "%s\n",
+			  cal_is_running(t->cal) ? "running" : "paused");
+}
+
+RENDER_FN(tree_render_socket)
+{
+	(void)n;
+	return tree_print(buf, cap, 0, "%s\n", t->socket_path);
+}
+
+RENDER_FN(tree_render_tod)
+{
+	(void)n;
+	return tree_print(buf, cap, 0, "%" PRIu64 "\n", cal_tod(t->cal));
+}
+
+RENDER_FN(tree_render_pace)
+{
+	(void)n;
+	return tree_print(buf, cap, 0, "%.15g\n", cal_pace(t->cal));
+}
+
+/* A value file's text; a stream, a snapshot or a wait renders its own. */
 static int tree_render(const struct tree *t, const struct node *n, char *buf,
 		       size_t cap)
 {
-	if (n->client)
-		return tree_render_client(n, buf, cap);
-	switch (n->ino) {
-	case INO_CLOCK:
-		return tree_print(buf, cap, 0, "%" PRIu64 "\n",
-				  cal_clock(t->cal));
-	case INO_STATE:
-		return tree_print(buf, cap, 0, "%s\n",
-				  cal_is_running(t->cal) ? "running" : "paused");
-	case INO_SOCKET:
-		return tree_print(buf, cap, 0, "%s\n", t->socket_path);
-	case INO_TOD:
-		return tree_print(buf, cap, 0, "%" PRIu64 "\n",
-				  cal_tod(t->cal));
-	case INO_PACE:
-		return tree_print(buf, cap, 0, "%.15g\n", cal_pace(t->cal));
-	case INO_STATS:
-		return tree_render_stats(t, buf, cap);
-	}
-	/* trace, timeline.json and until/T are rendered by their readers. */
-	return 0;
+	return n->row->render ? n->row->render(t, n, buf, cap) : 0;
 }
 
 /* The one stat filler, shared by lookup, getattr and setattr. */
@@ -504,9 +608,9 @@ static void tree_stat(const struct tree *t, const struct node *n,
  * permission check (3 of its 8 requests), with no invalidation ever
  * needed.  A client's nodes (they go when it leaves) and until/ names
  * (the kernel's to forget) are never cached. */
-static double tree_timeout(fuse_ino_t ino)
+static double tree_timeout(const struct node *n)
 {
-	return ino <= INO_UNTIL ? TREE_FIXED_TIMEOUT : 0.0;
+	return n->client || n->until ? 0.0 : TREE_FIXED_TIMEOUT;
 }
 
 static void tree_poller_del(struct tree *t, struct handle *h)
@@ -549,9 +653,9 @@ static void tree_handle_free(struct tree *t, struct handle *h)
 	if (h->hnext)
 		h->hnext->hprev = h->hprev;
 	tree_poller_del(t, h);
-	if (h->ino == INO_TRACE)
+	if (h->kind == FK_STREAM)
 		t->tracers--;
-	if (h->ino >= INO_UNTIL_BASE)
+	if (h->kind == FK_WAIT)
 		cal_waiter_remove(t->cal, &h->waiter);
 	free(h->data);
 	free(h);
@@ -743,7 +847,7 @@ static int tree_park(struct tree *t, fuse_req_t req, enum park_kind kind,
  * false if the reader must wait. */
 static bool tree_stream_ready(struct tree *t, struct handle *h, size_t size)
 {
-	if (h->ino == INO_TRACE) {
+	if (h->kind == FK_STREAM) {
 		char *buf;
 		size_t cap = size < RENDER_MAX ? RENDER_MAX : size, n;
 
@@ -783,7 +887,7 @@ static void tree_stream_reply(fuse_req_t req, struct handle *h, size_t size)
 {
 	size_t n;
 
-	if (h->ino != INO_TRACE) {
+	if (h->kind == FK_WAIT) {
 		/* until/T: one answer, read from its start (a later read at
 		 * an offset goes through tree_reply_slice). */
 		fuse_reply_buf(req, h->data, h->len < size ? h->len : size);
@@ -886,9 +990,9 @@ static bool tree_poll_ready(struct tree *t, struct handle *h)
 	struct node n;
 	int len;
 
-	if (h->ino == INO_TRACE)
+	if (h->kind == FK_STREAM)
 		return h->pos < h->len || trace_head(t->trace) != h->cursor;
-	if (h->ino >= INO_UNTIL_BASE)
+	if (h->kind == FK_WAIT)
 		return h->reached || cal_clock(t->cal) >= h->waiter.t;
 	if (tree_node(t, h->ino, &n))
 		return true; /* gone: a read tells the last value, at once */
@@ -960,13 +1064,13 @@ static bool tree_text_is(const char *buf, size_t size, const char *word)
 	       !memcmp(buf, word, n);
 }
 
-static int tree_write_clock(struct tree *t, fuse_req_t req, const char *buf,
-			    size_t size)
+WRITE_FN(tree_write_clock)
 {
 	uint64_t now = cal_clock(t->cal);
 	uint64_t target;
 	int err;
 
+	(void)n;
 	/* Out of range is as wrong as not a time: both are bad text here. */
 	if (ttime_parse(buf, size, now, &target) < 0 || target < now)
 		return -EINVAL;
@@ -978,9 +1082,9 @@ static int tree_write_clock(struct tree *t, fuse_req_t req, const char *buf,
 	return tree_park(t, req, PARK_CLOCK, target, size, NULL);
 }
 
-static int tree_write_state(struct tree *t, fuse_req_t req, const char *buf,
-			    size_t size)
+WRITE_FN(tree_write_state)
 {
+	(void)n;
 	if (tree_text_is(buf, size, "run")) {
 		cal_set_run(t->cal, true);
 		return 0;
@@ -995,49 +1099,54 @@ static int tree_write_state(struct tree *t, fuse_req_t req, const char *buf,
 	return -EINVAL;
 }
 
-static int tree_write_pace(struct tree *t, const char *buf, size_t size)
+WRITE_FN(tree_write_pace)
 {
 	double pace;
 
+	(void)req;
+	(void)n;
 	if (ttime_parse_ratio(buf, size, &pace) < 0)
 		return -EINVAL;
 	return cal_set_pace(t->cal, pace);
 }
 
-static int tree_write_client(struct tree *t, const struct node *n,
-			     const char *buf, size_t size)
+WRITE_FN(tree_write_client_freeze)
 {
-	switch (n->file) {
-	case CF_FREEZE:
-		if (tree_text_is(buf, size, "0") || tree_text_is(buf, size, "1")) {
-			cal_client_set_frozen(t->cal, n->client, buf[0] == '1');
-			return 0;
-		}
+	(void)req;
+	if (!tree_text_is(buf, size, "0") && !tree_text_is(buf, size, "1"))
 		return -EINVAL;
-	case CF_DISCONNECT:
-		if (!tree_text_is(buf, size, "1"))
-			return -EINVAL;
-		return cal_client_kick(t->cal, n->client);
-	case CF_NAME: {
-		int r;
-
-		if (buf[size - 1] == '\n')
-			size--;
-		r = cal_client_set_name(n->client, buf, size);
-		if (r == 0)
-			timeline_name(t->timeline,
-				      cal_client_number(n->client),
-				      cal_client_name(n->client));
-		return r;
-	}
-	}
-	return -EACCES;
+	cal_client_set_frozen(t->cal, n->client, buf[0] == '1');
+	return 0;
 }
 
-static int tree_write_tod(struct tree *t, const char *buf, size_t size)
+WRITE_FN(tree_write_client_disconnect)
+{
+	(void)req;
+	if (!tree_text_is(buf, size, "1"))
+		return -EINVAL;
+	return cal_client_kick(t->cal, n->client);
+}
+
+WRITE_FN(tree_write_client_name)
+{
+	int r;
+
+	(void)req;
+	if (buf[size - 1] == '\n')
+		size--;
+	r = cal_client_set_name(n->client, buf, size);
+	if (r == 0)
+		timeline_name(t->timeline, cal_client_number(n->client),
+			      cal_client_name(n->client));
+	return r;
+}
+
+WRITE_FN(tree_write_tod)
 {
 	uint64_t tod;
 
+	(void)req;
+	(void)n;
 	if (ttime_parse(buf, size, cal_tod(t->cal), &tod) < 0)
 		return -EINVAL;
 	cal_set_tod(t->cal, tod);
@@ -1101,8 +1210,8 @@ static void tree_op_lookup(fuse_req_t req, fuse_ino_t parent,
 	}
 	memset(&e, 0, sizeof(e));
 	e.ino = ino;
-	e.attr_timeout = tree_timeout(ino);
-	e.entry_timeout = tree_timeout(ino);
+	e.attr_timeout = tree_timeout(&n);
+	e.entry_timeout = tree_timeout(&n);
 	tree_stat(t, &n, &e.attr);
 	/* Not delivered (the request was interrupted): the kernel holds no
 	 * reference to forget later. */
@@ -1139,7 +1248,7 @@ static void tree_op_getattr(fuse_req_t req, fuse_ino_t ino,
 		return;
 	}
 	tree_stat(t, &n, &st);
-	fuse_reply_attr(req, &st, tree_timeout(ino));
+	fuse_reply_attr(req, &st, tree_timeout(&n));
 }
 
 static void tree_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
@@ -1174,7 +1283,7 @@ static void tree_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		return;
 	}
 	tree_stat(t, &n, &st);
-	fuse_reply_attr(req, &st, tree_timeout(ino));
+	fuse_reply_attr(req, &st, tree_timeout(&n));
 }
 
 static void tree_op_open(fuse_req_t req, fuse_ino_t ino,
@@ -1195,15 +1304,16 @@ static void tree_op_open(fuse_req_t req, fuse_ino_t ino,
 		err = -ENOMEM;
 	if (!err) {
 		h->ino = ino;
+		h->kind = n.row->kind;
 		h->waiter.hn.idx = HEAP_NONE;
 	}
 	/* O_TRUNC needs nothing: a write replaces the value whole. */
-	if (!err && ino == INO_TRACE) {
+	if (!err && n.row->kind == FK_STREAM) {
 		/* From this moment on, like trace_pipe. */
 		h->cursor = trace_head(t->trace);
 		t->tracers++;
 		fi->nonseekable = 1;
-	} else if (!err && n.until) {
+	} else if (!err && n.row->kind == FK_WAIT) {
 		uint64_t target;
 
 		/* Relative names count from the clock at open: one that
@@ -1215,7 +1325,7 @@ static void tree_op_open(fuse_req_t req, fuse_ino_t ino,
 			cal_waiter_add(t->cal, &h->waiter, target);
 			h->waiter.t = target;
 		}
-	} else if (!err && ino == INO_TIMELINE) {
+	} else if (!err && n.row->kind == FK_SNAPSHOT) {
 		/* The clock may have jumped with no message since. */
 		timeline_advance(t->timeline, cal_clock(t->cal));
 		err = timeline_render(t->timeline, &h->data, &h->len);
@@ -1247,9 +1357,10 @@ static void tree_op_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 	struct handle *h = tree_handle(fi);
 	struct node n;
 
-	if (ino == INO_TRACE || ino >= INO_UNTIL_BASE) {
+	(void)ino;
+	if (h->kind == FK_STREAM || h->kind == FK_WAIT) {
 		/* A stream, or a wait: what is there, or park the read. */
-		if (ino >= INO_UNTIL_BASE && h->reached) {
+		if (h->kind == FK_WAIT && h->reached) {
 			tree_reply_slice(req, h->data, h->len, off, size);
 		} else if (tree_stream_ready(t, h, size)) {
 			tree_stream_reply(req, h, size);
@@ -1264,7 +1375,7 @@ static void tree_op_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 	}
 	/* Fresh data for a re-read from the start; a client that left keeps
 	 * its last rendering.  timeline.json is one snapshot per open. */
-	if (off == 0 && ino != INO_TIMELINE && !tree_node(t, ino, &n))
+	if (off == 0 && h->kind == FK_VALUE && !tree_node(t, h->ino, &n))
 		tree_handle_render(t, &n, h);
 	tree_reply_slice(req, h->data, h->len, off, size);
 }
@@ -1310,26 +1421,9 @@ static void tree_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		r = -EFBIG;
 	else if (!r && (size == 0 || (size == 1 && buf[0] == '\n')))
 		r = -EINVAL;
-	if (!r) {
-		switch (ino) {
-		case INO_CLOCK:
-			r = tree_write_clock(t, req, buf, size);
-			break;
-		case INO_STATE:
-			r = tree_write_state(t, req, buf, size);
-			break;
-		case INO_TOD:
-			r = tree_write_tod(t, buf, size);
-			break;
-		case INO_PACE:
-			r = tree_write_pace(t, buf, size);
-			break;
-		default:
-			r = n.client ? tree_write_client(t, &n, buf, size) :
-				       -EACCES;
-			break;
-		}
-	}
+	if (!r)
+		r = n.row->write ? n.row->write(t, req, &n, buf, size) :
+				   -EACCES;
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else if (r == 0)
