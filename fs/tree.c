@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -38,6 +37,7 @@
 #include "timeline.h"
 #include "trace.h"
 #include "tree.h"
+#include "park.h"
 #include "ttime.h"
 #include "until.h"
 
@@ -196,19 +196,6 @@ enum park_kind {
 
 struct handle;
 
-struct park {
-	struct park *next;
-	fuse_req_t req;
-	pid_t pid;   /* the thread that asked: its signals are looked at */
-	bool watch;  /* an interrupt came that was not a "stop": recheck */
-	enum park_kind kind;
-	uint64_t target;
-	size_t nbytes;       /* writes: the count; reads: the size asked */
-	struct handle *h;    /* PARK_READ */
-	/* Set by the interrupt callback, which must not reply itself. */
-	bool interrupted;
-};
-
 /* A name looked up under until/: a number for the kernel to hold. */
 /* One sample of the clock against the wall, for stats' "last second". */
 struct sample {
@@ -225,7 +212,7 @@ struct tree {
 	gid_t gid;
 	struct timespec born;
 	uint64_t born_mono, born_clock;
-	struct park *parks; /* oldest first */
+	struct park_set parks; /* requests that wait */
 	struct until_map *untils; /* until/'s entries */
 	struct handle *pollers; /* handles with a poll handle to notify */
 	struct handle *handles; /* every open file and directory */
@@ -809,39 +796,7 @@ static void tree_reply_slice(fuse_req_t req, const char *buf, size_t len,
 	fuse_reply_buf(req, buf + off, left < size ? left : size);
 }
 
-/* --- parked writes --- */
-
-static void tree_interrupted(fuse_req_t req, void *data)
-{
-	struct park *p = data;
-
-	/* Only note it: this may run inside fuse_req_interrupt_func() or
-	 * while libfuse holds the request; tree_process() replies. */
-	(void)req;
-	p->interrupted = true;
-}
-
-static int tree_park(struct tree *t, fuse_req_t req, enum park_kind kind,
-		     uint64_t target, size_t nbytes, struct handle *h)
-{
-	struct park *p = calloc(1, sizeof(*p));
-	struct park **pp = &t->parks;
-
-	if (!p)
-		return -ENOMEM;
-	p->req = req;
-	p->pid = fuse_req_ctx(req)->pid;
-	p->kind = kind;
-	p->target = target;
-	p->nbytes = nbytes;
-	p->h = h;
-	while (*pp)
-		pp = &(*pp)->next;
-	*pp = p;
-	/* After listing it: the callback may run at once, from in here. */
-	fuse_req_interrupt_func(req, tree_interrupted, p);
-	return 1;
-}
+/* --- parked requests (fs/park.c waits; these say when they are done) --- */
 
 /* A stream or a wait: fill h->data if there is something to read;
  * false if the reader must wait. */
@@ -898,90 +853,52 @@ static void tree_stream_reply(fuse_req_t req, struct handle *h, size_t size)
 	h->pos += n;
 }
 
-/* Signals that mean "stop waiting": Ctrl-C and friends. */
-#define SIG_BIT(s) (1ull << ((s) - 1))
-#define STOP_SIGNALS (SIG_BIT(SIGINT) | SIG_BIT(SIGTERM) | SIG_BIT(SIGHUP) | \
-		      SIG_BIT(SIGQUIT) | SIG_BIT(SIGUSR1) | SIG_BIT(SIGUSR2) | \
-		      SIG_BIT(SIGALRM) | SIG_BIT(SIGKILL))
-
-/*
- * Does the thread that asked have a "stop" signal pending?  The kernel
- * sends FUSE an interrupt for any caught signal, and a shell that waits
- * in `echo +5s > clock` catches SIGCHLD each time a background job ends:
- * that must not call the advance off.  Unknown (no /proc): yes.
- */
-static bool tree_pid_stopped(pid_t pid)
+/* The writer gave up: do not leave the clock running for nobody. */
+static void tree_park_gave_up(void *ctx, struct park *p)
 {
-	char path[64], line[256];
-	uint64_t pending = 0, blocked = 0;
-	bool found = false;
-	FILE *f;
+	struct tree *t = ctx;
 
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return true;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long v;
-
-		if ((sscanf(line, "SigPnd: %llx", &v) == 1 ||
-		     sscanf(line, "ShdPnd: %llx", &v) == 1)) {
-			pending |= v;
-			found = true;
-		} else if (sscanf(line, "SigBlk: %llx", &v) == 1) {
-			/* A blocked signal is not delivered: it stops
-			 * nothing now (SIGKILL cannot be blocked). */
-			blocked = v;
-		}
-	}
-	fclose(f);
-	return !found || (pending & ~blocked & STOP_SIGNALS) != 0;
+	if (p->kind == PARK_CLOCK)
+		cal_set_run(t->cal, false);
 }
 
-/* 1: answered (and to be removed), 0: still waiting. */
-static int tree_park_try(struct tree *t, struct park *p)
+/* Answer p if its wait is over. */
+static bool tree_park_try(void *ctx, struct park *p)
 {
-	if (p->interrupted || p->watch) {
-		/* Only one interrupt comes per request: after a harmless
-		 * one, keep looking (the loop wakes us every 100 ms). */
-		p->watch = !tree_pid_stopped(p->pid);
-		p->interrupted = !p->watch;
-	}
-	if (p->interrupted) {
-		/* The writer gave up: do not leave the clock running for
-		 * nobody. */
-		if (p->kind == PARK_CLOCK)
-			cal_set_run(t->cal, false);
-		fuse_reply_err(p->req, EINTR);
-		return 1;
-	}
-	switch (p->kind) {
+	struct tree *t = ctx;
+
+	switch ((enum park_kind)p->kind) {
 	case PARK_READ:
-		if (!tree_stream_ready(t, p->h, p->nbytes))
-			return 0;
-		tree_stream_reply(p->req, p->h, p->nbytes);
-		return 1;
+		if (!tree_stream_ready(t, p->data, p->nbytes))
+			return false;
+		tree_stream_reply(p->req, p->data, p->nbytes);
+		return true;
 	case PARK_CLOCK:
 		if (cal_clock(t->cal) >= p->target)
 			break;
 		if (cal_is_running(t->cal))
-			return 0;
+			return false;
 		/* Paused before the target: the advance was called off. */
 		fuse_reply_err(p->req, ECANCELED);
-		return 1;
+		return true;
 	case PARK_PAUSE:
 		if (cal_is_running(t->cal)) {
 			/* Someone wrote run (or an advance) meanwhile. */
 			fuse_reply_err(p->req, ECANCELED);
-			return 1;
+			return true;
 		}
 		if (cal_runner(t->cal))
-			return 0;
+			return false;
 		break;
 	}
 	fuse_reply_write(p->req, p->nbytes);
-	return 1;
+	return true;
 }
+
+static const struct park_ops tree_park_ops = {
+	.try = tree_park_try,
+	.gave_up = tree_park_gave_up,
+};
 
 /* Would a read of h now return something new? */
 static bool tree_poll_ready(struct tree *t, struct handle *h)
@@ -1025,8 +942,6 @@ void tree_tick(struct tree *t)
 
 void tree_process(struct tree *t)
 {
-	bool again = true;
-
 	for (struct handle *h = t->pollers, *next; h; h = next) {
 		next = h->pnext;
 		if (tree_poll_ready(t, h)) {
@@ -1035,22 +950,7 @@ void tree_process(struct tree *t)
 		}
 	}
 
-	/* Answering one (an interrupt pauses the calendar) may end another's
-	 * wait, so go round until a pass changes nothing. */
-	while (again) {
-		again = false;
-		for (struct park **pp = &t->parks; *pp;) {
-			struct park *p = *pp;
-
-			if (tree_park_try(t, p)) {
-				*pp = p->next;
-				free(p);
-				again = true;
-			} else {
-				pp = &p->next;
-			}
-		}
-	}
+	park_process(&t->parks);
 }
 
 /* --- writes: <0 errno, 0 answer now, 1 parked --- */
@@ -1079,7 +979,7 @@ WRITE_FN(tree_write_clock)
 		return err;
 	if (cal_clock(t->cal) >= target)
 		return 0;
-	return tree_park(t, req, PARK_CLOCK, target, size, NULL);
+	return park_add(&t->parks, req, PARK_CLOCK, target, size, NULL);
 }
 
 WRITE_FN(tree_write_state)
@@ -1094,7 +994,7 @@ WRITE_FN(tree_write_state)
 		/* Paused means nobody runs: wait for the runner's WAIT. */
 		if (!cal_runner(t->cal))
 			return 0;
-		return tree_park(t, req, PARK_PAUSE, 0, size, NULL);
+		return park_add(&t->parks, req, PARK_PAUSE, 0, size, NULL);
 	}
 	return -EINVAL;
 }
@@ -1368,7 +1268,7 @@ static void tree_op_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 			/* The flags of this read: fcntl may have changed
 			 * them since open. */
 			fuse_reply_err(req, EAGAIN);
-		} else if (tree_park(t, req, PARK_READ, 0, size, h) < 0) {
+		} else if (park_add(&t->parks, req, PARK_READ, 0, size, h) < 0) {
 			fuse_reply_err(req, ENOMEM);
 		}
 		return;
@@ -1586,6 +1486,7 @@ struct tree *tree_new(struct cal *cal, const char *socket_path,
 	t->trace = trace_new(cfg->trace_records);
 	t->timeline = timeline_new(cfg->timeline_events);
 	t->untils = until_map_new(INO_UNTIL_BASE);
+	park_init(&t->parks, &tree_park_ops, t);
 	if (!t->socket_path || !t->trace || !t->timeline || !t->untils) {
 		tree_free(t);
 		return NULL;
@@ -1601,15 +1502,7 @@ struct tree *tree_new(struct cal *cal, const char *socket_path,
 
 void tree_stop(struct tree *t)
 {
-	/* Every request gets its one answer, even at exit: the writer
-	 * learns its wait was cut short, and libfuse frees the request. */
-	while (t->parks) {
-		struct park *p = t->parks;
-
-		t->parks = p->next;
-		fuse_reply_err(p->req, EINTR);
-		free(p);
-	}
+	park_stop(&t->parks);
 }
 
 void tree_free(struct tree *t)
@@ -1617,12 +1510,7 @@ void tree_free(struct tree *t)
 	if (!t)
 		return;
 	/* The session is gone: nobody to answer. */
-	while (t->parks) {
-		struct park *p = t->parks;
-
-		t->parks = p->next;
-		free(p);
-	}
+	park_free(&t->parks);
 	/* Files still open at exit: no release will come for them. */
 	while (t->handles)
 		tree_handle_free(t, t->handles);
