@@ -40,6 +40,7 @@
 #include "park.h"
 #include "ttime.h"
 #include "until.h"
+#include "watch.h"
 
 enum {
 	INO_ROOT = 1, /* FUSE_ROOT_ID */
@@ -197,32 +198,17 @@ enum park_kind {
 struct handle;
 
 /* A name looked up under until/: a number for the kernel to hold. */
-/* One sample of the clock against the wall, for stats' "last second". */
-struct sample {
-	uint64_t wall;
-	uint64_t clock;
-};
-#define SAMPLES 16
-#define SAMPLE_EVERY 100000000ull /* ns of wall time */
-
 struct tree {
 	struct cal *cal;
 	char *socket_path;
 	uid_t uid;
 	gid_t gid;
 	struct timespec born;
-	uint64_t born_mono, born_clock;
 	struct park_set parks; /* requests that wait */
 	struct until_map *untils; /* until/'s entries */
 	struct handle *pollers; /* handles with a poll handle to notify */
 	struct handle *handles; /* every open file and directory */
-	struct trace *trace;
-	unsigned int tracers; /* open trace files: record only for them */
-	struct timeline *timeline;
-	uint64_t last_waiter; /* client whose slice ends at the next grant */
-	struct sample samples[SAMPLES];
-	unsigned int nsample;
-	uint64_t requests; /* FUSE requests taken, for stats */
+	struct watch *watch; /* trace, timeline, stats' samples */
 };
 
 /* A resolved inode. */
@@ -463,38 +449,16 @@ RENDER_FN(tree_render_client_name)
 	return tree_print(buf, cap, 0, "%s\n", cal_client_name(n->client));
 }
 
-static uint64_t tree_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* Simulated per wall time, as a ratio. */
-static double tree_ratio(uint64_t dclock, uint64_t dwall)
-{
-	return dwall ? (double)dclock / (double)dwall : 0.0;
-}
-
 RENDER_FN(tree_render_stats)
 {
 	struct cal_stats st;
-	uint64_t now = tree_mono_ns(), clock = cal_clock(t->cal);
-	const struct sample *old = NULL;
+	uint64_t clock = cal_clock(t->cal);
+	double total, last;
 	int len;
 
 	(void)n;
 	cal_stats(t->cal, &st);
-	/* The newest sample at least a second old (tree_tick takes one
-	 * every SAMPLE_EVERY, so it is at most that much older). */
-	for (unsigned int i = 0; i < t->nsample && i < SAMPLES; i++) {
-		const struct sample *s = &t->samples[i];
-
-		if (now - s->wall >= 1000000000ull &&
-		    (!old || s->wall > old->wall))
-			old = s;
-	}
+	watch_ratios(t->watch, clock, &total, &last);
 	len = tree_print(buf, cap, 0,
 			 "clock %" PRIu64 "\n"
 			 "grants %" PRIu64 "\n"
@@ -506,10 +470,8 @@ RENDER_FN(tree_render_stats)
 			 "ratio_total %.6g\n"
 			 "ratio_last_second %.6g\n",
 			 clock, st.grants, st.clients_now, st.clients_ever,
-			 st.shm_clients, st.shm_requests, t->requests,
-			 tree_ratio(clock - t->born_clock, now - t->born_mono),
-			 old ? tree_ratio(clock - old->clock, now - old->wall) :
-			 tree_ratio(clock - t->born_clock, now - t->born_mono));
+			 st.shm_clients, st.shm_requests,
+			 watch_requests(t->watch), total, last);
 	for (uint32_t op = 0; len >= 0 && op < TT_OP_COUNT; op++)
 		len = tree_print(buf, cap, (size_t)len,
 				 "rx.%s %" PRIu64 "\n", tt_op_name(op),
@@ -641,7 +603,7 @@ static void tree_handle_free(struct tree *t, struct handle *h)
 		h->hnext->hprev = h->hprev;
 	tree_poller_del(t, h);
 	if (h->kind == FK_STREAM)
-		t->tracers--;
+		watch_tracers(t->watch, -1);
 	if (h->kind == FK_WAIT)
 		cal_waiter_remove(t->cal, &h->waiter);
 	free(h->data);
@@ -810,12 +772,12 @@ static bool tree_stream_ready(struct tree *t, struct handle *h, size_t size)
 		 * loses nothing. */
 		if (h->pos < h->len)
 			return true;
-		if (trace_head(t->trace) == h->cursor)
+		if (trace_head(watch_trace(t->watch)) == h->cursor)
 			return false;
 		buf = malloc(cap);
 		if (!buf)
 			return false;
-		n = trace_read(t->trace, &h->cursor, buf, cap);
+		n = trace_read(watch_trace(t->watch), &h->cursor, buf, cap);
 		free(h->data);
 		h->data = buf;
 		h->len = n;
@@ -908,7 +870,7 @@ static bool tree_poll_ready(struct tree *t, struct handle *h)
 	int len;
 
 	if (h->kind == FK_STREAM)
-		return h->pos < h->len || trace_head(t->trace) != h->cursor;
+		return h->pos < h->len || trace_head(watch_trace(t->watch)) != h->cursor;
 	if (h->kind == FK_WAIT)
 		return h->reached || cal_clock(t->cal) >= h->waiter.t;
 	if (tree_node(t, h->ino, &n))
@@ -922,22 +884,12 @@ static bool tree_poll_ready(struct tree *t, struct handle *h)
 
 void tree_count_request(struct tree *t)
 {
-	t->requests++;
+	watch_count_request(t->watch);
 }
 
 void tree_tick(struct tree *t)
 {
-	uint64_t now = tree_mono_ns();
-	struct sample *last = t->nsample ?
-		&t->samples[(t->nsample - 1) % SAMPLES] : NULL;
-
-	/* Half: a timer a little early must not skip a sample. */
-	if (last && now - last->wall < SAMPLE_EVERY / 2)
-		return;
-	t->samples[t->nsample % SAMPLES] = (struct sample){
-		.wall = now, .clock = cal_clock(t->cal),
-	};
-	t->nsample++;
+	watch_tick(t->watch, cal_clock(t->cal));
 }
 
 void tree_process(struct tree *t)
@@ -1036,7 +988,7 @@ WRITE_FN(tree_write_client_name)
 		size--;
 	r = cal_client_set_name(n->client, buf, size);
 	if (r == 0)
-		timeline_name(t->timeline, cal_client_number(n->client),
+		timeline_name(watch_timeline(t->watch), cal_client_number(n->client),
 			      cal_client_name(n->client));
 	return r;
 }
@@ -1210,8 +1162,8 @@ static void tree_op_open(fuse_req_t req, fuse_ino_t ino,
 	/* O_TRUNC needs nothing: a write replaces the value whole. */
 	if (!err && n.row->kind == FK_STREAM) {
 		/* From this moment on, like trace_pipe. */
-		h->cursor = trace_head(t->trace);
-		t->tracers++;
+		h->cursor = trace_head(watch_trace(t->watch));
+		watch_tracers(t->watch, 1);
 		fi->nonseekable = 1;
 	} else if (!err && n.row->kind == FK_WAIT) {
 		uint64_t target;
@@ -1227,8 +1179,9 @@ static void tree_op_open(fuse_req_t req, fuse_ino_t ino,
 		}
 	} else if (!err && n.row->kind == FK_SNAPSHOT) {
 		/* The clock may have jumped with no message since. */
-		timeline_advance(t->timeline, cal_clock(t->cal));
-		err = timeline_render(t->timeline, &h->data, &h->len);
+		timeline_advance(watch_timeline(t->watch), cal_clock(t->cal));
+		err = timeline_render(watch_timeline(t->watch), &h->data,
+				      &h->len);
 	} else if (!err && (fi->flags & O_ACCMODE) != O_WRONLY) {
 		err = tree_handle_render(t, &n, h);
 	}
@@ -1483,16 +1436,14 @@ struct tree *tree_new(struct cal *cal, const char *socket_path,
 	if (!t)
 		return NULL;
 	t->socket_path = strdup(socket_path ? socket_path : "");
-	t->trace = trace_new(cfg->trace_records);
-	t->timeline = timeline_new(cfg->timeline_events);
+	t->watch = watch_new(cfg->trace_records, cfg->timeline_events,
+			     cal_clock(cal));
 	t->untils = until_map_new(INO_UNTIL_BASE);
 	park_init(&t->parks, &tree_park_ops, t);
-	if (!t->socket_path || !t->trace || !t->timeline || !t->untils) {
+	if (!t->socket_path || !t->watch || !t->untils) {
 		tree_free(t);
 		return NULL;
 	}
-	t->born_mono = tree_mono_ns();
-	t->born_clock = cal_clock(cal);
 	t->cal = cal;
 	t->uid = getuid();
 	t->gid = getgid();
@@ -1515,60 +1466,14 @@ void tree_free(struct tree *t)
 	while (t->handles)
 		tree_handle_free(t, t->handles);
 	until_map_free(t->untils);
-	trace_free(t->trace);
-	timeline_free(t->timeline);
+	watch_free(t->watch);
 	free(t->socket_path);
 	free(t);
 }
 
-static uint64_t tree_wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void tree_event(struct tree *t, const struct cal_event *ev)
 {
-	const struct um_timetravel_msg *m = ev->msg;
-	struct cal_client *c = ev->client;
-	uint64_t number = cal_client_number(c);
-	uint64_t clock = cal_clock(t->cal);
-
-	if (!m) {
-		timeline_gone(t->timeline, number, clock);
-		if (t->last_waiter == number)
-			t->last_waiter = 0;
-		return;
-	}
-	if (t->tracers) {
-		struct trace_rec r = {
-			.wall_ns = tree_wall_ns(), .clock = clock,
-			.client = number, .out = ev->out,
-			.op = m->op, .seq = m->seq, .time = m->time,
-			.shm = ev->shm,
-		};
-
-		if (!cal_client_id(c, &r.id))
-			r.id = TRACE_NO_ID;
-		snprintf(r.name, sizeof(r.name), "%s", cal_client_name(c));
-		trace_add(t->trace, &r);
-	}
-	/* The timeline: a client's slice runs from its grant to the next
-	 * grant, the stretch of simulated time it went through. */
-	if (ev->out && (ev->start_ack || m->op == UM_TIMETRAVEL_RUN)) {
-		if (t->last_waiter)
-			timeline_wait(t->timeline, t->last_waiter, clock);
-		t->last_waiter = 0;
-		timeline_run(t->timeline, number, cal_client_name(c), clock);
-	} else if (!ev->out && m->op == UM_TIMETRAVEL_WAIT) {
-		t->last_waiter = number;
-	} else if (!ev->out && m->op == UM_TIMETRAVEL_REQUEST &&
-		   m->time < TT_TIME_MAX) {
-		timeline_request(t->timeline, number, clock,
-				 m->time + cal_client_offset(c));
-	}
+	watch_event(t->watch, t->cal, ev);
 }
 
 static const struct fuse_lowlevel_ops tree_ll_ops = {
