@@ -81,6 +81,7 @@ struct daemon {
 	 * (evsleep.h). */
 	ev_io watch_io;
 	int watch_fd;
+	bool idle; /* no client, nothing waiting: the tick is stopped */
 	ev_signal sigs[3];
 };
 
@@ -486,6 +487,8 @@ static void daemon_busy_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	sched_yield();
 }
 
+static void daemon_idle_update(struct daemon *d);
+
 static void daemon_prepare_cb(struct ev_loop *loop, ev_prepare *w,
 			      int revents)
 {
@@ -502,6 +505,27 @@ static void daemon_prepare_cb(struct ev_loop *loop, ev_prepare *w,
 		daemon_busy_update(d);
 	if (d->fuse_paused && daemon_now(d) >= d->fuse_resume)
 		daemon_fuse_resume(d);
+	daemon_idle_update(d);
+}
+
+#define WATCH_EVERY 100000000 /* ns: the tick of daemon_watch_cb */
+
+/* Idle (no client, nothing waiting on the tree) means asleep: the tick
+ * stops until something comes.  A stats sample at each edge (the clock
+ * stands still meanwhile but for jumps, which sample themselves). */
+static void daemon_idle_update(struct daemon *d)
+{
+	bool idle = cal_client_count(d->cal) == 0 && !tree_busy(d->tree);
+	struct itimerspec its = { 0 };
+
+	if (idle == d->idle || d->watch_fd < 0)
+		return;
+	d->idle = idle;
+	if (!idle)
+		its.it_interval.tv_nsec = its.it_value.tv_nsec = WATCH_EVERY;
+	tree_sample(d->tree);
+	if (timerfd_settime(d->watch_fd, 0, &its, NULL) < 0)
+		log_error("the tick's timerfd: %s", strerror(errno));
 }
 
 static void daemon_watch_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -657,7 +681,6 @@ static int daemon_mount(struct daemon *d, const struct opts *o,
 
 /* Everything up to "ready": socket, mount, watchers.  Errors are
  * printed here, while stderr is still the user's. */
-#define WATCH_EVERY 100000000 /* ns: the tick of daemon_watch_cb */
 
 /* A timerfd watched by w (not an ev_timer: see evsleep.h), firing every
  * every_ns if that is not 0, else disarmed; 0 or -errno. */

@@ -892,6 +892,16 @@ void tree_tick(struct tree *t)
 	watch_tick(t->watch, cal_clock(t->cal));
 }
 
+void tree_sample(struct tree *t)
+{
+	watch_sample(t->watch, cal_clock(t->cal));
+}
+
+bool tree_busy(const struct tree *t)
+{
+	return park_any(&t->parks) || t->pollers;
+}
+
 void tree_process(struct tree *t)
 {
 	for (struct handle *h = t->pollers, *next; h; h = next) {
@@ -926,7 +936,14 @@ WRITE_FN(tree_write_clock)
 	/* Out of range is as wrong as not a time: both are bad text here. */
 	if (ttime_parse(buf, size, now, &target) < 0 || target < now)
 		return -EINVAL;
+	/* With no client the clock jumps at once, while the daemon may be
+	 * idle, taking no samples: one on each side keeps the last second's
+	 * ratio right (see watch_sample). */
+	if (!cal_client_count(t->cal))
+		watch_sample(t->watch, now);
 	err = cal_advance(t->cal, target);
+	if (!cal_client_count(t->cal))
+		watch_sample(t->watch, cal_clock(t->cal));
 	if (err < 0)
 		return err;
 	if (cal_clock(t->cal) >= target)

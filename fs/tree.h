@@ -35,6 +35,10 @@ void tree_process(struct tree *t);
 /* Sample the clock against the wall for stats; the loop calls it every
  * 100 ms, not every turn, to keep a clock read off each grant's path. */
 void tree_tick(struct tree *t);
+/* Anything waiting on the tree (a parked request, a poll): the tick must
+ * run.  At the idle edges the loop takes a sample (tree_sample). */
+bool tree_busy(const struct tree *t);
+void tree_sample(struct tree *t);
 /* One FUSE request taken from the session (stats: fs.requests), so what
  * watching the tree costs the loop can be seen. */
 void tree_count_request(struct tree *t);

@@ -74,19 +74,23 @@ void watch_count_request(struct watch *w)
 	w->requests++;
 }
 
+void watch_sample(struct watch *w, uint64_t clock)
+{
+	w->samples[w->nsample % SAMPLES] = (struct sample){
+		.wall = watch_ns(CLOCK_MONOTONIC), .clock = clock,
+	};
+	w->nsample++;
+}
+
 void watch_tick(struct watch *w, uint64_t clock)
 {
-	uint64_t now = watch_ns(CLOCK_MONOTONIC);
-	struct sample *last = w->nsample ?
+	const struct sample *last = w->nsample ?
 		&w->samples[(w->nsample - 1) % SAMPLES] : NULL;
 
 	/* Half: a timer a little early must not skip a sample. */
-	if (last && now - last->wall < SAMPLE_EVERY / 2)
+	if (last && watch_ns(CLOCK_MONOTONIC) - last->wall < SAMPLE_EVERY / 2)
 		return;
-	w->samples[w->nsample % SAMPLES] = (struct sample){
-		.wall = now, .clock = clock,
-	};
-	w->nsample++;
+	watch_sample(w, clock);
 }
 
 /* Simulated per wall time, as a ratio. */
@@ -111,8 +115,16 @@ void watch_ratios(const struct watch *w, uint64_t clock, double *total,
 			old = s;
 	}
 	*total = watch_ratio(clock - w->born_clock, now - w->born_mono);
-	*last_second = old ? watch_ratio(clock - old->clock, now - old->wall) :
-			     *total;
+	if (!old) {
+		*last_second = *total;
+	} else if (now - old->wall > 1000000000ull + 2 * SAMPLE_EVERY) {
+		/* A gap: the daemon was idle, and the clock stood at old's
+		 * from then until the next sample (see watch_sample). */
+		*last_second = watch_ratio(clock - old->clock, 1000000000ull);
+	} else {
+		*last_second = watch_ratio(clock - old->clock,
+					   now - old->wall);
+	}
 }
 
 uint64_t watch_requests(const struct watch *w)

@@ -22,8 +22,13 @@ struct watch *watch_new(size_t trace_records, size_t timeline_events,
 void watch_free(struct watch *w);
 /* One message in or out (cal_ops.event). */
 void watch_event(struct watch *w, struct cal *cal, const struct cal_event *ev);
-/* A clock sample for ratio_last_second: every 100 ms of wall time. */
+/* A clock sample for ratio_last_second: every 100 ms of wall time
+ * while anything runs. */
 void watch_tick(struct watch *w, uint64_t clock);
+/* A sample now, whenever the last: the daemon takes one as it falls
+ * idle and wakes, and around every jump of the clock while idle, so that
+ * the gaps between samples are stretches of a constant clock. */
+void watch_sample(struct watch *w, uint64_t clock);
 /* One FUSE request taken (fs.requests). */
 void watch_count_request(struct watch *w);
 /* stats' ratio_total (since start) and ratio_last_second, at clock. */

@@ -730,6 +730,45 @@ class StatsTest(WatchTest):
         self.assertTrue(wait_for(lambda: self.stats()['clients_ever']
                                  == '3'))
 
+    def ctxt_switches(self):
+        n = 0
+        with open('/proc/%d/status' % self.proc.pid) as f:
+            for line in f:
+                if line.startswith(('voluntary_ctxt_switches',
+                                    'nonvoluntary_ctxt_switches')):
+                    n += int(line.split()[1])
+        return n
+
+    def test_idle_daemon_sleeps(self):
+        # No client, nothing waiting: no tick (it was 10 wake-ups a
+        # second); a client brings it back.
+        self.start_daemon()
+        time.sleep(0.3)
+        n0 = self.ctxt_switches()
+        time.sleep(1.0)
+        idle = self.ctxt_switches() - n0
+        self.assertLessEqual(idle, 2, '%d wake-ups in 1 s, idle' % idle)
+        c = self.client()
+        c.started(1)
+        time.sleep(0.2)
+        n0 = self.ctxt_switches()
+        time.sleep(1.0)
+        busy = self.ctxt_switches() - n0
+        self.assertGreaterEqual(busy, 5, '%d wake-ups in 1 s with a '
+                                'client: no tick' % busy)
+        c.close()
+        # ...and the last second's ratio after an idle jump: 100 s of
+        # clock in the last second, then none
+        self.assertTrue(wait_for(lambda: self.stats()['clients_now']
+                                 == '0'))
+        time.sleep(1.5)
+        self.write('clock', '+100s')
+        r = float(self.stats()['ratio_last_second'])
+        self.assertGreater(r, 80, r)
+        self.assertLess(r, 101, r)
+        time.sleep(1.3)
+        self.assertEqual(float(self.stats()['ratio_last_second']), 0)
+
     def test_ratio_last_second(self):
         self.start_daemon()
         time.sleep(1.2)
