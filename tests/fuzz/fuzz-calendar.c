@@ -787,8 +787,10 @@ static int on_msg(void *data, const struct um_timetravel_msg *m)
 			if (m->time < TT_TIME_MAX &&
 			    m->time + off < TT_TIME_MAX)
 				expect_ok = m->time >= s->own;
-			/* junk in current_time may have moved its time */
-			either = F.ct_junk;
+			/* junk in current_time may have moved its time; so
+			 * may the answer to a GET it sent while its ACKs
+			 * were held, which it has not seen yet */
+			either = F.ct_junk || s->nawait || s->await_lost;
 			acks = true;
 			break;
 		case UM_TIMETRAVEL_WAIT:
