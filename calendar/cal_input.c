@@ -121,7 +121,7 @@ static void cal_runner_bound(struct cal *cal, struct cal_client *c,
 	struct um_timetravel_msg m = { .op = UM_TIMETRAVEL_FREE_UNTIL };
 
 	if (!r || r == c || r->state != CAL_CLIENT_RUNNING || c->frozen ||
-	    t >= r->fu_told || r->slot)
+	    r->slot)
 		return; /* a runner with a slot reads free_until off the page */
 	if (t < r->given)
 		t = r->given;

@@ -185,11 +185,12 @@ static int sock_decline_page(void)
 
 	if (fd < 0)
 		return -errno;
+	errno = EIO; /* a short pwrite sets none */
 	if (ftruncate(fd, TT_SHM_HDR_SIZE) < 0 ||
 	    pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 		  F_SEAL_SEAL) < 0) {
-		int err = errno ? -errno : -EIO;
+		int err = -errno;
 
 		close(fd);
 		return err;
